@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './rounding';
+export * from './tensor';
+export * from './rng';
