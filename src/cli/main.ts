@@ -1,0 +1,45 @@
+/**
+ * `ahcq` command-line entry. Each sub-command lives in its own file and exports
+ * `run(args: string[]): Promise<number>` (the exit code). Exit codes: 0 ok, 1 check failed,
+ * 2 bad input (a typed error naming the problem).
+ */
+import { FormatError, SpecError } from '../tensor';
+
+type Command = { summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(12)} ${c.summary}`);
+  return `usage: ahcq <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+/** Run the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(usage());
+    return cmd ? 0 : 2;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`ahcq: unknown command '${cmd}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await c.load();
+    return await mod.run(rest);
+  } catch (e) {
+    if (e instanceof SpecError || e instanceof FormatError || (e as Error).name === 'UsageError') {
+      process.stderr.write(`ahcq ${cmd}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
