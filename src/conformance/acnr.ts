@@ -1,0 +1,15 @@
+/**
+ * Conformance checker for the `acnr` component of the authors-reference vectors
+ * (`../shared/fixtures/authors-reference/README.md`). Placeholder until the implementation lands.
+ */
+import type { ComponentChecker, OutputCheck } from './types';
+
+/**
+ * Run one `acnr` case through this implementation and compare every output.
+ * @paper AHCQ-SAM:v4 §3
+ * @deviation not implemented yet: always reports a single failing check.
+ * @precision exact
+ */
+export const checkAcnr: ComponentChecker = (): readonly OutputCheck[] => [
+  { name: '*', ok: false, tolerance: 'exact', detail: 'not implemented yet' },
+];
