@@ -250,8 +250,10 @@ function decodeAttribute(a: onnx.IAttributeProto, source: string, node: string):
 function valueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
   const dims = v.type?.tensorType?.shape?.dim ?? [];
   const shape = dims.map((d) => {
-    if (d.dimValue !== undefined && d.dimValue !== null && d.value === 'dimValue') return int64ToNumber(d.dimValue as Int64Like);
-    if (d.dimParam) return d.dimParam;
+    // `value` is protobufjs's virtual oneof discriminator ('dimValue' | 'dimParam' | undefined).
+    const which = (d as { value?: string }).value;
+    if (which === 'dimValue' && d.dimValue !== undefined && d.dimValue !== null) return int64ToNumber(d.dimValue as Int64Like);
+    if (which === 'dimParam' && d.dimParam) return d.dimParam;
     return '?';
   });
   return { name: v.name ?? '', shape };
