@@ -24,6 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
+import { readFileOrThrow } from '../io/fs';
 import { FormatError, numel, type DType, type Tensor } from '../tensor';
 
 // TYPES
@@ -347,4 +348,15 @@ export function sha256Hex(t: Tensor<DType>): string {
   const dv = new DataView(buf.buffer);
   for (let i = 0; i < n; i++) dv.setFloat32(4 * i, t.data[i]!, true);
   return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * Read and decode an ONNX file; a missing, unreadable or corrupt file throws `FormatError` naming `path`.
+ *
+ * @source ONNX onnx/onnx.proto#ModelProto
+ * @deviation none
+ * @precision exact
+ */
+export function loadOnnxFile(path: string): OnnxGraph {
+  return decodeOnnxModel(readFileOrThrow(path, 'ONNX file'), path);
 }
