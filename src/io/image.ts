@@ -128,7 +128,7 @@ interface PngChunk {
 function pngChunks(bytes: Uint8Array, source: string): PngChunk[] {
   const chunks: PngChunk[] = [];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = PNG_SIGNATURE.length;
+  let pos: number = PNG_SIGNATURE.length;
   for (;;) {
     if (pos + 12 > bytes.length) throw new FormatError(source, `truncated PNG: no IEND chunk (file ends at byte ${bytes.length})`);
     const len = dv.getUint32(pos);
