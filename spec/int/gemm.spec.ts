@@ -84,3 +84,35 @@ describe('integer GEMMs — exact', () => {
     });
   });
 });
+
+import { gemmLnqPv, lnqDecodeFixed } from '../../src/int/gemm';
+
+describe('LNQ attention-value product — exact', () => {
+  it('equals Σ D[p]·(v − zv) computed naively, and the fixed table is within 2^−(F+1) of p̂', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        (M, T, D, vals, zv, seed) => {
+          const table = lnqDecodeFixed(vals, 15);
+          for (let q = 0; q < 16; q++) expect(Math.abs(table[q]! * 2 ** -15 - vals[q]!)).toBeLessThanOrEqual(2 ** -16);
+          let s = seed >>> 0;
+          const rnd = (n: number) => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s % n; };
+          const p = Int32Array.from({ length: M * T }, () => rnd(16));
+          const v = Int32Array.from({ length: T * D }, () => rnd(16));
+          const acc = gemmLnqPv({ dtype: 'int32', shape: [M, T], data: p }, table, { dtype: 'int32', shape: [T, D], data: v }, zv);
+          for (let m = 0; m < M; m++) for (let d = 0; d < D; d++) {
+            let ref = 0;
+            for (let t = 0; t < T; t++) ref += table[p[m * T + t]!]! * (v[t * D + d]! - zv);
+            if (acc.data[m * D + d] !== ref) return false;
+          }
+          return true;
+        },
+      ),
+    );
+  });
+  it('rejects codes outside the table', () => {
+    expect(() => gemmLnqPv({ dtype: 'int32', shape: [1, 1], data: Int32Array.of(16) }, new Int32Array(16), { dtype: 'int32', shape: [1, 1], data: Int32Array.of(0) }, 0)).toThrow(/be a code in \[0, 15\]/);
+  });
+});

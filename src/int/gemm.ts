@@ -9,7 +9,7 @@
  *
  * @hardware hw-model PE array (output-stationary) with row decoders; fpga/hls GEMM kernels
  */
-import { specRequire, type Tensor } from '../tensor';
+import { specRequire, roundHalfEven, type Tensor } from '../tensor';
 
 // TYPES
 
@@ -161,6 +161,51 @@ export function weightRowSums(w: Tensor<'int32'>, zw: Int32Array): Int32Array {
     let s = 0;
     for (let k = 0; k < K; k++) s += w.data[n * K + k]! - zw[n]!;
     out[n] = s;
+  }
+  return out;
+}
+
+/**
+ * LNQ attention-value product: attention codes are decoded through a fixed-point table D[q] ≈ p̂(q)·2^F
+ * (per layer, (N_q + 1) entries) and multiplied with the zero-point-corrected value codes.
+ * @paper AHCQ-SAM:v4 §LNQ, §FPGA (BRAM look-up tables); METHOD.md §3.4 hardware mapping
+ * @equation acc[m,d] = Σ_t D[P[m,t]] · (V[t,d] − z_v);   y ≈ s_v·2^−F·acc
+ * @deviation none (D is given; its rounding from p̂ is `lnqDecodeFixed`'s)
+ * @precision exact
+ */
+export function gemmLnqPv(p: Tensor<'int32'>, table: Int32Array, v: Tensor<'int32'>, zv: number): Tensor<'int32'> {
+  const fn = 'gemmLnqPv';
+  specRequire(p.shape.length === 2 && v.shape.length === 2, { fn, what: 'p, v', rule: 'be 2-D [M, T] and [T, D]', got: [p.shape, v.shape] });
+  const [M, T] = p.shape as [number, number];
+  const [Tv, D] = v.shape as [number, number];
+  specRequire(Tv === T, { fn, what: 'v.shape[0]', rule: `equal p.shape[1] = ${T}`, got: Tv });
+  for (let i = 0; i < p.data.length; i++) {
+    const q = p.data[i]!;
+    if (q < 0 || q >= table.length) specRequire(false, { fn, what: `p[${i}]`, rule: `be a code in [0, ${table.length - 1}]`, got: q });
+  }
+  const acc = new Int32Array(M * D);
+  for (let m = 0; m < M; m++) {
+    for (let d = 0; d < D; d++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += table[p.data[m * T + t]!]! * (v.data[t * D + d]! - zv);
+      acc[m * D + d] = s;
+    }
+  }
+  return { dtype: 'int32', shape: [M, D], data: acc };
+}
+
+/**
+ * Fixed-point decoder table: D[q] = ⌊p̂(q)·2^F⌉ (half-even), computed once offline.
+ * @equation D[q] = roundHalfEven(p̂_q · 2^F)
+ * @precision |D[q]·2^−F − p̂_q| ≤ 2^−(F+1)
+ */
+export function lnqDecodeFixed(values: ArrayLike<number>, fracBits: number): Int32Array {
+  specRequire(Number.isInteger(fracBits) && fracBits >= 1 && fracBits <= 24, { fn: 'lnqDecodeFixed', what: 'fracBits', rule: 'be an integer in [1, 24]', got: fracBits });
+  const out = new Int32Array(values.length);
+  for (let q = 0; q < values.length; q++) {
+    const v = values[q]!;
+    specRequire(Number.isFinite(v) && v >= 0 && v <= 1, { fn: 'lnqDecodeFixed', what: `values[${q}]`, rule: 'be a probability in [0, 1]', got: v });
+    out[q] = roundHalfEven(v * 2 ** fracBits);
   }
   return out;
 }
