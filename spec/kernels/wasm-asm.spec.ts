@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { assembleModule, code, op, sleb, uleb, type WasmFunc } from '../../src/kernels/wasm-asm';
 import { SpecError } from '../../src/tensor';
+import { wasm } from '../../src/kernels/wasm-api';
 
 // Naive LEB128 decoders written from the spec text (share no code with src).
 function decodeU(bytes: number[]): number {
@@ -32,8 +33,8 @@ const add: WasmFunc = {
   body: code(op.localGet(0), op.localGet(1), op.i32Add()),
 };
 
-function instantiate(bytes: Uint8Array, imports: WebAssembly.Imports = {}): WebAssembly.Exports {
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports;
+function instantiate(bytes: Uint8Array, imports: Record<string, Record<string, unknown>> = {}): Readonly<Record<string, unknown>> {
+  return new wasm.Instance(new wasm.Module(bytes), imports).exports;
 }
 
 describe('wasm-asm — edge cases', () => {
@@ -68,7 +69,7 @@ describe('wasm-asm — edge cases', () => {
   it('an empty module validates and is 8 bytes of header + empty sections', () => {
     const bytes = assembleModule({ functions: [] });
     expect([...bytes.slice(0, 8)]).toEqual([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
-    expect(WebAssembly.validate(bytes)).toBe(true);
+    expect(wasm.validate(bytes)).toBe(true);
   });
 });
 
@@ -85,11 +86,11 @@ describe('wasm-asm — oracle (hand-checked functions)', () => {
     expect([...assembleModule({ functions: [add] })]).toEqual(expected);
   });
   it('add(a, b) runs as i32 addition (wraps mod 2^32)', () => {
-    const e = instantiate(assembleModule({ functions: [add] })) as { add: (a: number, b: number) => number };
+    const e = instantiate(assembleModule({ functions: [add] })) as unknown as { add: (a: number, b: number) => number };
     fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (a, b) => e.add(a, b) === ((a + b) | 0)));
   });
   it('a shared imported memory module validates, links, and SIMD f32x4 mul/add computes a·b + c per lane', () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+    const memory = new wasm.Memory({ initial: 1, maximum: 16, shared: true });
     const fma: WasmFunc = {
       exportName: 'muladd',
       params: ['i32', 'i32', 'i32', 'i32'], // a, b, c, out (byte addresses)
@@ -106,8 +107,8 @@ describe('wasm-asm — oracle (hand-checked functions)', () => {
       ),
     };
     const bytes = assembleModule({ memory: { module: 'env', name: 'memory', minPages: 1, maxPages: 16, shared: true }, functions: [fma] });
-    expect(WebAssembly.validate(bytes)).toBe(true);
-    const e = instantiate(bytes, { env: { memory } }) as { muladd: (a: number, b: number, c: number, o: number) => void };
+    expect(wasm.validate(bytes)).toBe(true);
+    const e = instantiate(bytes, { env: { memory } }) as unknown as { muladd: (a: number, b: number, c: number, o: number) => void };
     const f = new Float32Array(memory.buffer, 0, 16);
     f.set([1, 2, 3, 4, 0.5, -1, 2, 0.25, 10, 20, 30, 40]);
     e.muladd(0, 16, 32, 48);
@@ -115,7 +116,7 @@ describe('wasm-asm — oracle (hand-checked functions)', () => {
     expect([...f.subarray(12, 16)]).toEqual([10.5, 18, 36, 41]);
   });
   it('i32x4.dot_i16x8_s of a load16_splat-extended int8 pair computes pairwise dot products', () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const memory = new wasm.Memory({ initial: 1, maximum: 1, shared: true });
     const dot: WasmFunc = {
       exportName: 'dot',
       params: ['i32', 'i32', 'i32'], // aPair (2 int8), b (8 int16), out (4 int32)
@@ -124,7 +125,7 @@ describe('wasm-asm — oracle (hand-checked functions)', () => {
       body: code(op.localGet(2), op.localGet(0), op.v128Load16Splat(), op.i16x8ExtendLowI8x16S(), op.localGet(1), op.v128Load(), op.i32x4DotI16x8S(), op.v128Store()),
     };
     const bytes = assembleModule({ memory: { module: 'env', name: 'memory', minPages: 1, maxPages: 1, shared: true }, functions: [dot] });
-    const e = instantiate(bytes, { env: { memory } }) as { dot: (a: number, b: number, o: number) => void };
+    const e = instantiate(bytes, { env: { memory } }) as unknown as { dot: (a: number, b: number, o: number) => void };
     new Int8Array(memory.buffer, 0, 2).set([-3, 7]);
     new Int16Array(memory.buffer, 16, 8).set([1, 2, -128, 127, 5, 0, 300, -300]);
     e.dot(0, 16, 32);
@@ -149,7 +150,7 @@ describe('wasm-asm — laws', () => {
     fc.assert(
       fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (n) => {
         const f: WasmFunc = { exportName: 'k', params: [], results: ['i32'], locals: [], body: op.i32Const(n) };
-        const e = instantiate(assembleModule({ functions: [f] })) as { k: () => number };
+        const e = instantiate(assembleModule({ functions: [f] })) as unknown as { k: () => number };
         return e.k() === n;
       }),
       { numRuns: 20 },
