@@ -25,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import { readFileOrThrow } from '../io/fs';
+import { bfloat16BitsToNumber, float16BitsToNumber } from '../io/safetensors';
 import { FormatError, numel, type DType, type Tensor } from '../tensor';
 
 // TYPES
@@ -95,23 +96,6 @@ function int64ToNumber(v: Int64Like): number {
   return hi * 4294967296 + lo;
 }
 
-/** IEEE binary16 bits → number (exact). */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f === 0 ? s * Infinity : NaN;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-/** bfloat16 bits → number (exact: the upper half of a float32). */
-function bf16ToNumber(b: number): number {
-  const buf = new DataView(new ArrayBuffer(4));
-  buf.setUint32(0, (b & 0xffff) << 16, false);
-  return buf.getFloat32(0, false);
-}
-
 const ITEM_BYTES: Record<number, number> = {
   [DT.FLOAT]: 4,
   [DT.UINT8]: 1,
@@ -167,7 +151,7 @@ function decodeTensor(t: onnx.ITensorProto, source: string, what: string): Tenso
     }
     case DT.FLOAT16:
     case DT.BFLOAT16: {
-      const conv = dt === DT.FLOAT16 ? halfToNumber : bf16ToNumber;
+      const conv = dt === DT.FLOAT16 ? float16BitsToNumber : bfloat16BitsToNumber;
       const out = new Float32Array(n);
       if (dv) for (let i = 0; i < n; i++) out[i] = conv(dv.getUint16(2 * i, true));
       else {
