@@ -10,58 +10,63 @@ import { requireInput, requireRank } from './check';
 // MAIN
 
 /**
- * Row-block GEMM kernel: `c[M, N] = a[M, K] · b[K, N]` on flat arrays at the given offsets,
- * accumulated in float64 and stored as float32. i-k-j order over 4 rows at a time, so each
- * loaded b element feeds four accumulators. When `bias` [N] is given the accumulators start at it.
+ * GEMM kernel: `c[M, N] = bias + a[M, K] · b[K, N]` on flat row-major arrays at the given offsets.
  * Exported for linear/conv (not part of the op API).
- * @precision fp64-accumulate (k ascending), fp32-store
+ *
+ * Blocking (for speed only; the arithmetic is the plain k-ascending fp64 sum): b is packed into
+ * float64 column panels of 4, and each 4×4 output tile keeps its 16 accumulators in locals, so every
+ * loaded a and b value feeds four products. Rows/columns beyond M/N are clamped reads / skipped writes.
+ * @precision fp64-accumulate (from bias[j] or 0, then k ascending), fp32-store
  */
 export function gemmInto(
-  a: ArrayLike<number>,
+  a: Float32Array,
   aOff: number,
-  b: ArrayLike<number>,
+  b: Float32Array,
   bOff: number,
   c: Float32Array,
   cOff: number,
   M: number,
   K: number,
   N: number,
-  bias?: ArrayLike<number>,
+  bias?: Float32Array,
 ): void {
-  const acc = new Float64Array(4 * N);
+  // (1) pack b: panel jp holds columns 4·jp … 4·jp+3, k-major: bp[(jp·K + k)·4 + jj] = b[k, 4·jp + jj]
+  const NP = Math.ceil(N / 4);
+  const bp = new Float64Array(NP * K * 4);
+  for (let k = 0; k < K; k++) {
+    const row = bOff + k * N;
+    for (let j = 0; j < N; j++) bp[((j >> 2) * K + k) * 4 + (j & 3)] = b[row + j]!;
+  }
+  const b0s = new Float64Array(NP * 4); // accumulator start values (bias or 0)
+  if (bias !== undefined) for (let j = 0; j < N; j++) b0s[j] = bias[j]!;
+  // (2) 4×4 output tiles
   for (let i0 = 0; i0 < M; i0 += 4) {
-    const rows = Math.min(4, M - i0);
-    if (bias === undefined) acc.fill(0);
-    else for (let r = 0; r < 4; r++) for (let j = 0; j < N; j++) acc[r * N + j] = bias[j]!;
-    const a0 = aOff + i0 * K; // row offsets of the (up to) four a rows
-    const a1 = a0 + K;
-    const a2 = a1 + K;
-    const a3 = a2 + K;
-    for (let k = 0; k < K; k++) {
-      const bRow = bOff + k * N;
-      if (rows === 4) {
-        const x0 = a[a0 + k]!;
-        const x1 = a[a1 + k]!;
-        const x2 = a[a2 + k]!;
-        const x3 = a[a3 + k]!;
-        for (let j = 0; j < N; j++) {
-          const bj = b[bRow + j]!;
-          acc[j] += x0 * bj;
-          acc[N + j] += x1 * bj;
-          acc[2 * N + j] += x2 * bj;
-          acc[3 * N + j] += x3 * bj;
-        }
-      } else {
-        for (let r = 0; r < rows; r++) {
-          const x = a[a0 + r * K + k]!;
-          const accRow = r * N;
-          for (let j = 0; j < N; j++) acc[accRow + j] += x * b[bRow + j]!;
-        }
+    const p0 = aOff + i0 * K; // row offsets of a (clamped to the last row past M)
+    const p1 = aOff + Math.min(i0 + 1, M - 1) * K;
+    const p2 = aOff + Math.min(i0 + 2, M - 1) * K;
+    const p3 = aOff + Math.min(i0 + 3, M - 1) * K;
+    for (let jp = 0; jp < NP; jp++) {
+      const j0 = jp * 4;
+      let c00 = b0s[j0]!, c01 = b0s[j0 + 1]!, c02 = b0s[j0 + 2]!, c03 = b0s[j0 + 3]!;
+      let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+      let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
+      let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
+      let q = jp * K * 4;
+      for (let k = 0; k < K; k++, q += 4) {
+        const y0 = bp[q]!, y1 = bp[q + 1]!, y2 = bp[q + 2]!, y3 = bp[q + 3]!;
+        const x0 = a[p0 + k]!, x1 = a[p1 + k]!, x2 = a[p2 + k]!, x3 = a[p3 + k]!;
+        c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+        c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+        c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+        c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
       }
-    }
-    for (let r = 0; r < rows; r++) {
-      const cRow = cOff + (i0 + r) * N;
-      for (let j = 0; j < N; j++) c[cRow + j] = acc[r * N + j]!;
+      // (3) store the valid part of the tile (fp32 rounding happens here)
+      const cols = Math.min(4, N - j0);
+      const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+      for (let r = 0; r < 4 && i0 + r < M; r++) {
+        const o = cOff + (i0 + r) * N + j0;
+        for (let jj = 0; jj < cols; jj++) c[o + jj] = tile[r * 4 + jj]!;
+      }
     }
   }
 }
