@@ -214,7 +214,7 @@ export function unpickleTorchArchive(zip: ZipArchive, source: string, limits: Pt
   }
   const storages = new Map<string, Storage>();
   const budget = { left: limits.maxTensorBytes ?? 2 ** 32 };
-  const rebuild: PyCallable = (args) => rebuildTensor(args, source, budget);
+  const rebuild = (args: readonly PyValue[]): PyValue => rebuildTensor(args, source, budget);
   const parameter: PyCallable = (args) => {
     const t = asTensor(args[0] ?? null);
     if (!t) throw new FormatError(source, `pth: _rebuild_parameter expects a tensor (got ${kindOf(args[0] ?? null)})`);
@@ -223,15 +223,15 @@ export function unpickleTorchArchive(zip: ZipArchive, source: string, limits: Pt
     return args[0]!;
   };
   const globals: Record<string, PyCallable | null> = {
-    'torch._utils._rebuild_tensor': (args, ctx) => {
+    'torch._utils._rebuild_tensor': (args) => {
       if (args.length !== 4) throw new FormatError(source, `pth: _rebuild_tensor takes 4 arguments (got ${args.length})`);
-      return rebuild(args, ctx);
+      return rebuild(args);
     },
-    'torch._utils._rebuild_tensor_v2': (args, ctx) => {
+    'torch._utils._rebuild_tensor_v2': (args) => {
       if (args.length !== 6 && args.length !== 7) throw new FormatError(source, `pth: _rebuild_tensor_v2 takes 6 or 7 arguments (got ${args.length})`);
       const hooks = args[5]!;
       if (!(isDict(hooks) && hooks.map.size === 0)) throw new FormatError(source, 'pth: backward hooks must be an empty dict');
-      return rebuild(args, ctx);
+      return rebuild(args);
     },
     'torch._utils._rebuild_parameter': parameter,
     'torch._utils._rebuild_parameter_with_state': parameter,
