@@ -1,0 +1,191 @@
+/**
+ * The backend seam: one record of the compute-heavy ops, passed explicitly by the caller (no
+ * registry, no global switch). `referenceBackend` is the readable specification (src/ops);
+ * `createFastBackend()` returns the same signatures computed by the wasm-SIMD kernels on a shared
+ * memory with a worker pool. Inputs and outputs are ordinary float32 `Tensor`s (copied into and
+ * out of wasm memory per call); weights given to `linear` are prepacked once and cached per backend
+ * (keyed by the weight's data array: tensors are immutable by project convention, so a weight array
+ * mutated in place after its first use would be served stale; packs live until `dispose`).
+ */
+import { conv2d, gelu, layerNorm, layerNorm2d, linear, matmul, softmax, type Conv2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
+import { broadcastIndex, broadcastShapes } from '../ops/broadcast';
+import { requireInput, requirePair, requirePositiveInt, requireRank } from '../ops/check';
+import { numel, requireShape, specRequire, type Tensor } from '../tensor';
+import { alloc, f32At, mark, release } from './arena';
+import { conv2dDepthwise, conv2dGemm, type ConvGeometry } from './conv';
+import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
+import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
+
+// TYPES
+
+/** The ops a model forward pass takes from its backend (same signatures as src/ops). */
+export interface Backend {
+  readonly name: string;
+  readonly linear: (x: Tensor, weight: Tensor, bias?: Tensor) => Tensor;
+  readonly matmul: (a: Tensor, b: Tensor) => Tensor;
+  readonly conv2d: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
+  readonly layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
+  readonly layerNorm2d: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
+  readonly gelu: (x: Tensor) => Tensor;
+  readonly softmax: (x: Tensor, attrs?: SoftmaxAttrs) => Tensor;
+}
+
+/** The fast backend: a Backend plus its runtime and an explicit, idempotent `dispose`. */
+export interface FastBackend extends Backend {
+  readonly runtime: KernelRuntime;
+  dispose(): Promise<void>;
+}
+
+// MAIN
+
+/**
+ * The reference ops as a Backend (the executable specification; every fast op is tested against it).
+ * @source src/ops (this project's reference operators)
+ * @deviation none
+ * @precision as each reference op (fp64-accumulate, fp32-store)
+ */
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, layerNorm, layerNorm2d, gelu, softmax };
+
+/** Copy a JS float array into scratch arena memory; returns the byte address. */
+function copyIn(rt: KernelRuntime, data: Float32Array): number {
+  const p = alloc(rt.arena, data.length * 4);
+  f32At(rt.arena, p, data.length).set(data);
+  return p;
+}
+
+/** fast `linear`: x [..., K] · Wᵀ + b with W [N, K] prepacked once per weight (and bias) array. */
+function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, biasCache: WeakMap<Float32Array, number>, x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  const fn = 'linear';
+  requireInput(fn, 'x', x);
+  requireInput(fn, 'weight', weight);
+  requireRank(fn, 'x', x, 1, true);
+  requireRank(fn, 'weight', weight, 2);
+  const K = x.shape[x.shape.length - 1]!;
+  const N = weight.shape[0]!;
+  specRequire(weight.shape[1] === K, { fn, what: 'weight.shape[1]', rule: `equal x.shape[-1] = ${K}`, got: weight.shape[1] });
+  if (bias !== undefined) {
+    requireInput(fn, 'bias', bias);
+    requireShape(fn, 'bias', bias, [N]);
+  }
+  const M = numel(x.shape.slice(0, -1));
+  // (1) weights: packed once into the persistent part of the arena (before the scratch mark)
+  let packed = cache.get(weight.data);
+  if (!packed || packed.K !== K || packed.N !== N) {
+    packed = packF32(rt, weight.data, K, N, 'nk');
+    cache.set(weight.data, packed);
+  }
+  let biasPtr = 0;
+  if (bias) {
+    biasPtr = biasCache.get(bias.data) ?? 0;
+    if (!biasPtr) {
+      biasPtr = alloc(rt.arena, packed.panels * 32);
+      const bv = f32At(rt.arena, biasPtr, packed.panels * 8);
+      bv.fill(0);
+      bv.set(bias.data);
+      biasCache.set(bias.data, biasPtr);
+    }
+  }
+  // (2) activations: scratch
+  const m0 = mark(rt.arena);
+  try {
+    const a = copyIn(rt, x.data);
+    const c = alloc(rt.arena, M * N * 4);
+    gemmF32Batch(rt, [{ a, lda: K, packed: { ...packed, biasPtr }, c, ldc: N, m: M }]);
+    return { dtype: 'float32', shape: [...x.shape.slice(0, -1), N], data: f32At(rt.arena, c, M * N).slice() }; // [..., N]
+  } finally {
+    release(rt.arena, m0);
+  }
+}
+
+/** fast `matmul`: batched [..., M, K] × [..., K, N] with NumPy batch broadcasting; B packed per call. */
+function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
+  const fn = 'matmul';
+  requireInput(fn, 'a', a);
+  requireInput(fn, 'b', b);
+  requireRank(fn, 'a', a, 2, true);
+  requireRank(fn, 'b', b, 2, true);
+  const M = a.shape[a.shape.length - 2]!;
+  const K = a.shape[a.shape.length - 1]!;
+  const Kb = b.shape[b.shape.length - 2]!;
+  const N = b.shape[b.shape.length - 1]!;
+  specRequire(K === Kb, { fn, what: 'b.shape[-2]', rule: `equal a.shape[-1] = ${K}`, got: Kb });
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes(fn, aBatch, bBatch);
+  const nb = numel(batch);
+  const ia = broadcastIndex(aBatch, batch);
+  const ib = broadcastIndex(bBatch, batch);
+  const m0 = mark(rt.arena);
+  try {
+    const aPtr = copyIn(rt, a.data);
+    const nbB = numel(bBatch);
+    const packs: PackedF32[] = [];
+    for (let t = 0; t < nbB; t++) packs.push(packF32(rt, b.data.subarray(t * K * N, (t + 1) * K * N), K, N, 'kn'));
+    const c = alloc(rt.arena, nb * M * N * 4);
+    const tasks: GemmF32Task[] = [];
+    for (let t = 0; t < nb; t++) tasks.push({ a: aPtr + ia[t]! * M * K * 4, lda: K, packed: packs[ib[t]!]!, c: c + t * M * N * 4, ldc: N, m: M });
+    gemmF32Batch(rt, tasks);
+    return { dtype: 'float32', shape: [...batch, M, N], data: f32At(rt.arena, c, nb * M * N).slice() }; // [..., M, N]
+  } finally {
+    release(rt.arena, m0);
+  }
+}
+
+/** fast `conv2d`: validation as the reference op, then depthwise direct or GEMM over packed im2col panels. */
+function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs): Tensor {
+  const fn = 'conv2d';
+  requireInput(fn, 'x', x);
+  requireInput(fn, 'weight', weight);
+  requireRank(fn, 'x', x, 4);
+  requireRank(fn, 'weight', weight, 4);
+  specRequire(attrs !== undefined && attrs !== null, { fn, what: 'attrs', rule: 'be given', got: attrs });
+  requirePair(fn, 'attrs.stride', attrs.stride, true);
+  requirePair(fn, 'attrs.padding', attrs.padding, false);
+  requirePair(fn, 'attrs.dilation', attrs.dilation, true);
+  requirePositiveInt(fn, 'attrs.groups', attrs.groups);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [O, Cg, kh, kw] = weight.shape as [number, number, number, number];
+  const G = attrs.groups;
+  specRequire(C % G === 0, { fn, what: 'x.shape[1]', rule: `be divisible by groups = ${G}`, got: C });
+  specRequire(O % G === 0, { fn, what: 'weight.shape[0]', rule: `be divisible by groups = ${G}`, got: O });
+  specRequire(Cg === C / G, { fn, what: 'weight.shape[1]', rule: `equal x.shape[1] / groups = ${C / G}`, got: Cg });
+  if (bias !== undefined) {
+    requireInput(fn, 'bias', bias);
+    specRequire(bias.shape.length === 1 && bias.shape[0] === O, { fn, what: 'bias.shape', rule: `be [${O}]`, got: bias.shape });
+  }
+  const [sh, sw] = attrs.stride;
+  const [ph, pw] = attrs.padding;
+  const [dh, dw] = attrs.dilation;
+  const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  specRequire(Ho >= 1 && Wo >= 1, { fn, what: 'output size', rule: 'be at least 1×1 (kernel larger than padded input)', got: [Ho, Wo] });
+  const g: ConvGeometry = { N, C, H, W, O, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
+  const data = G === C && Cg === 1 ? conv2dDepthwise(x, weight, bias, g) : conv2dGemm(rt, x, weight, bias, g);
+  return { dtype: 'float32', shape: [N, O, Ho, Wo], data }; // [N, O, Ho, Wo]
+}
+
+/**
+ * Create the fast backend: compile the kernels, allocate the shared memory, start the worker pool.
+ * Ops without a fast kernel yet (layerNorm, layerNorm2d, gelu, softmax) are the reference ops.
+ * @source PERFORMANCE.md "Recommendation"; issue 7 (backend seam)
+ * @deviation linear/matmul/conv2d (non-depthwise) accumulate in float32 inside the GEMM
+ *   (reference: float64); depthwise conv2d skips padded taps instead of adding 0·w
+ * @precision fp32-accumulate GEMM: |Δ| ≤ (K + 3)·2⁻²⁴·(Σ_k |a·b| + |bias|) per output, to first order
+ */
+export async function createFastBackend(options: RuntimeOptions = {}): Promise<FastBackend> {
+  const rt = await createKernelRuntime(options);
+  const cache = new WeakMap<Float32Array, PackedF32>();
+  const biasCache = new WeakMap<Float32Array, number>();
+  return {
+    name: `fast-wasm-simd-${rt.threads}t${rt.fma ? '-fma' : ''}`,
+    runtime: rt,
+    linear: (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias),
+    matmul: (a, b) => fastMatmul(rt, a, b),
+    conv2d: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs),
+    layerNorm,
+    layerNorm2d,
+    gelu,
+    softmax,
+    dispose: () => disposeKernelRuntime(rt),
+  };
+}

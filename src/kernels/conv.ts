@@ -1,0 +1,167 @@
+/**
+ * Fast 2-D convolution drivers over the kernel runtime: groups = 1 (and every group of a grouped
+ * conv) as a GEMM whose A operand is the weight read in place ([Og, Cg·kh·kw]) and whose B operand
+ * is the im2col patch matrix packed straight into k-major NR = 8 panels (no separate im2col
+ * buffer, no output transpose: C [Og, Ho·Wo] is already NCHW); depthwise convs as a direct loop.
+ *
+ * Legend: N batch, C input channels, H×W input, O output channels, G groups, Cg = C/G, Og = O/G,
+ * kh×kw kernel, Ho×Wo output, P = Ho·Wo output positions, Kc = Cg·kh·kw reduction length.
+ */
+import type { Tensor } from '../tensor';
+import { alloc, f32At, mark, release } from './arena';
+import { gemmF32Batch, type GemmF32Task, type PackedF32 } from './gemm';
+import { GEMM_NR, PANEL_STEP_BYTES } from './gemm-kernel';
+import type { KernelRuntime } from './runtime';
+
+// TYPES
+
+/** Resolved geometry of one conv2d call (validated by the caller). */
+export interface ConvGeometry {
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly O: number;
+  readonly G: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly Ho: number;
+  readonly Wo: number;
+}
+
+// MAIN
+
+/**
+ * Pack the im2col matrix of channels [c0, c0 + Cg) of image n as GEMM B [Kc, P] in NR = 8 panels.
+ * @source PyTorch F.conv2d (zero padding); PERFORMANCE.md (k-major NR=8 panels)
+ * @equation B[(c, i, j), p] = x[n, c0 + c, py·sh − ph + i·dh, px·sw − pw + j·dw] (0 outside), p = py·Wo + px
+ * @deviation none
+ * @precision exact (copy)
+ */
+export function packIm2col(rt: KernelRuntime, x: Float32Array, n: number, c0: number, Cg: number, g: ConvGeometry): PackedF32 {
+  const { C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
+  const P = Ho * Wo;
+  const Kc = Cg * kh * kw;
+  const panels = Math.ceil(P / GEMM_NR);
+  const ptr = alloc(rt.arena, panels * Kc * PANEL_STEP_BYTES);
+  const dst = f32At(rt.arena, ptr, panels * Kc * GEMM_NR);
+  dst.fill(0);
+  const plane = H * W;
+  const xBase = (n * C + c0) * plane;
+  for (let p = 0; p < panels; p++) {
+    for (let col = 0; col < GEMM_NR; col++) {
+      const pos = p * GEMM_NR + col;
+      if (pos >= P) break;
+      const iy0 = Math.floor(pos / Wo) * sh - ph;
+      const ix0 = (pos % Wo) * sw - pw;
+      let o = p * Kc * GEMM_NR + col; // (p, k = 0, col)
+      for (let c = 0; c < Cg; c++) {
+        const xc = xBase + c * plane;
+        for (let i = 0; i < kh; i++) {
+          const iy = iy0 + i * dh;
+          const rowOk = iy >= 0 && iy < H;
+          const xr = xc + iy * W;
+          for (let j = 0; j < kw; j++, o += GEMM_NR) {
+            const ix = ix0 + j * dw;
+            if (rowOk && ix >= 0 && ix < W) dst[o] = x[xr + ix]!;
+          }
+        }
+      }
+    }
+  }
+  return { kind: 'f32', ptr, K: Kc, N: P, panels, biasPtr: 0 };
+}
+
+/**
+ * conv2d for any groups with G < C or Cg > 1: per (image, group) one GEMM C[Og, P] = W_g[Og, Kc]·B[Kc, P],
+ * run as one batch over the runtime's threads; bias added while copying out.
+ * @source PyTorch torch.nn.functional.conv2d
+ * @equation y[n, o, p] = b[o] + Σ_{c, i, j} W[o, c, i, j]·x[n, g·Cg + c, py·sh − ph + i·dh, px·sw − pw + j·dw]
+ * @deviation float32 accumulation inside the GEMM (reference: float64), bias added after the sum
+ * @precision fp32-accumulate: |Δ| ≤ (Kc + 3)·2⁻²⁴·(Σ|W·x| + |b|), to first order
+ */
+export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+  const { N, O, G, kh, kw, Ho, Wo } = g;
+  const Cg = g.C / G;
+  const Og = O / G;
+  const P = Ho * Wo;
+  const Kc = Cg * kh * kw;
+  const out = new Float32Array(N * O * P);
+  const m0 = mark(rt.arena);
+  try {
+    const wPtr = alloc(rt.arena, O * Kc * 4);
+    f32At(rt.arena, wPtr, O * Kc).set(weight.data);
+    const cPtr = alloc(rt.arena, N * O * P * 4);
+    const tasks: GemmF32Task[] = [];
+    for (let n = 0; n < N; n++) {
+      for (let gi = 0; gi < G; gi++) {
+        const packed = packIm2col(rt, x.data, n, gi * Cg, Cg, g);
+        tasks.push({ a: wPtr + gi * Og * Kc * 4, lda: Kc, packed, c: cPtr + (n * O + gi * Og) * P * 4, ldc: P, m: Og });
+      }
+    }
+    gemmF32Batch(rt, tasks);
+    const c = f32At(rt.arena, cPtr, N * O * P);
+    if (!bias) out.set(c);
+    else {
+      for (let n = 0; n < N; n++) {
+        for (let o = 0; o < O; o++) {
+          const base = (n * O + o) * P;
+          const b = bias.data[o]!;
+          for (let p = 0; p < P; p++) out[base + p] = c[base + p]! + b;
+        }
+      }
+    }
+  } finally {
+    release(rt.arena, m0);
+  }
+  return out;
+}
+
+/**
+ * Depthwise conv2d (G = C, one input channel per group, O = m·C): a direct loop per output,
+ * float64 accumulation, interior rows without bounds checks on the row index.
+ * @source PyTorch torch.nn.functional.conv2d (groups = in_channels)
+ * @equation y[n, o, py, px] = b[o] + Σ_{i, j} W[o, 0, i, j]·x[n, ⌊o/m⌋, py·sh − ph + i·dh, px·sw − pw + j·dw]
+ * @deviation none (same fp64 accumulation order as the reference: bias, then i, j ascending)
+ * @precision fp64-accumulate, fp32-store
+ */
+export function conv2dDepthwise(x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+  const { N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
+  const mult = O / C;
+  const out = new Float32Array(N * O * Ho * Wo);
+  const xd = x.data;
+  const wd = weight.data;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const xPlane = (n * C + Math.floor(o / mult)) * H * W;
+      const wBase = o * kh * kw;
+      const b0 = bias ? bias.data[o]! : 0;
+      const oPlane = (n * O + o) * Ho * Wo;
+      for (let py = 0; py < Ho; py++) {
+        const iy0 = py * sh - ph;
+        for (let px = 0; px < Wo; px++) {
+          const ix0 = px * sw - pw;
+          let s = b0;
+          for (let i = 0; i < kh; i++) {
+            const iy = iy0 + i * dh;
+            if (iy < 0 || iy >= H) continue;
+            const xr = xPlane + iy * W;
+            const wr = wBase + i * kw;
+            for (let j = 0; j < kw; j++) {
+              const ix = ix0 + j * dw;
+              if (ix >= 0 && ix < W) s += wd[wr + j]! * xd[xr + ix]!;
+            }
+          }
+          out[oPlane + py * Wo + px] = s;
+        }
+      }
+    }
+  }
+  return out;
+}
