@@ -62,7 +62,7 @@ interface Prepared {
   readonly K: number;
 }
 
-function prepare(fn: string, weight: Tensor<'float32'> | Tensor<'float64'>, deltaX: Tensor<'float32'> | Tensor<'float64'>, opts: AcnrOptions): Prepared {
+function prepare(fn: string, weight: Tensor<'float32' | 'float64'>, deltaX: Tensor<'float32' | 'float64'>, opts: AcnrOptions): Prepared {
   specRequire(weight.shape.length === 2, { fn, what: 'weight.shape', rule: 'be [out, in]', got: weight.shape, ref: 'AHCQ-SAM:v4 §3.1' });
   const [out, inDim] = weight.shape as [number, number];
   specRequire(out >= 1 && inDim >= 1, { fn, what: 'weight.shape', rule: 'be non-empty', got: weight.shape, ref: 'AHCQ-SAM:v4 §3.1' });
@@ -84,7 +84,7 @@ function allFinite(d: ArrayLike<number>): boolean {
   return true;
 }
 
-function checkDeltaX(fn: string, deltaX: Tensor<'float32'> | Tensor<'float64'>, inDim: number): void {
+function checkDeltaX(fn: string, deltaX: Tensor<'float32' | 'float64'>, inDim: number): void {
   const rank = deltaX.shape.length;
   specRequire(rank === 2 || rank === 3, { fn, what: 'deltaX.shape', rule: 'be [N, in] or [samples, rows, in]', got: deltaX.shape, ref: 'AHCQ-SAM:v4 §3.1' });
   specRequire(deltaX.shape[rank - 1] === inDim, { fn, what: 'deltaX.shape[-1]', rule: `equal the weight's input dimension (${inDim})`, got: deltaX.shape[rank - 1], ref: 'AHCQ-SAM:v4 §3.1' });
@@ -108,7 +108,7 @@ function transposeToA(w: Float64Array, out: number, inDim: number): Tensor<'floa
  *   accumulation of every sample's sum; default counts once (METHOD.md Project decision 1).
  * @precision fp64 accumulate
  */
-export function acnrErrorEnergy(deltaX: Tensor<'float32'> | Tensor<'float64'>, u: Tensor<'float64'>, opts: { doubleCount?: boolean } = {}): Float64Array {
+export function acnrErrorEnergy(deltaX: Tensor<'float32' | 'float64'>, u: Tensor<'float64'>, opts: { doubleCount?: boolean } = {}): Float64Array {
   const fn = 'acnrErrorEnergy';
   specRequire(u.shape.length === 2 && u.shape[0]! >= 1 && u.shape[1]! >= 1, { fn, what: 'u.shape', rule: 'be a non-empty matrix [in, r]', got: u.shape, ref: 'AHCQ-SAM:v4 §3.1' });
   const [inDim, r] = u.shape as [number, number];
@@ -163,7 +163,7 @@ function descendingOrder(sigma: Float64Array, prev: number[]): number[] {
  *   invariant under the step). `referenceCompat` doubles C_i. κ < skipBelowKappa → unchanged.
  * @precision fp64 SVD and accumulation; `weight` is the fp32 rounding of `weight64`
  */
-export function acnrOneSvd(weight: Tensor<'float32'> | Tensor<'float64'>, deltaX: Tensor<'float32'> | Tensor<'float64'>, opts: AcnrOptions): AcnrResult {
+export function acnrOneSvd(weight: Tensor<'float32' | 'float64'>, deltaX: Tensor<'float32' | 'float64'>, opts: AcnrOptions): AcnrResult {
   const p = prepare('acnrOneSvd', weight, deltaX, opts);
   const dec: Svd = svd(transposeToA(p.w, p.out, p.inDim));
   const sigmaBefore = Float64Array.from(dec.s);
@@ -230,7 +230,7 @@ function rebuild(p: Prepared, dec: Svd, before: Float64Array, after: Float64Arra
  * @deviation fp64 instead of the reference's fp32; `referenceCompat` doubles C_i. Cost: K SVDs.
  * @precision fp64 throughout; `weight` is the fp32 rounding of `weight64`
  */
-export function acnrLiteral(weight: Tensor<'float32'> | Tensor<'float64'>, deltaX: Tensor<'float32'> | Tensor<'float64'>, opts: AcnrOptions): AcnrResult {
+export function acnrLiteral(weight: Tensor<'float32' | 'float64'>, deltaX: Tensor<'float32' | 'float64'>, opts: AcnrOptions): AcnrResult {
   const p = prepare('acnrLiteral', weight, deltaX, opts);
   let w: Float64Array = Float64Array.from(p.w);
   let dec = svd(transposeToA(w, p.out, p.inDim));

@@ -162,7 +162,7 @@ function lloyd(x: ArrayLike<number>, n: number, d: number, k: number, init: Floa
  *   an empty cluster takes the point farthest from its centre (scikit-learn relocates likewise).
  * @precision fp64 accumulate
  */
-export function kmeans(x: Tensor<'float32'> | Tensor<'float64'>, opts: KMeansOptions): KMeansResult {
+export function kmeans(x: Tensor<'float32' | 'float64'>, opts: KMeansOptions): KMeansResult {
   const fn = 'kmeans';
   specRequire(x.shape.length === 2, { fn, what: 'x.shape', rule: 'be [n, d]', got: x.shape, ref: 'AHCQ-SAM:v4 §3.3' });
   const [n, d] = x.shape as [number, number];

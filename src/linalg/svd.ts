@@ -24,7 +24,7 @@ export interface Svd {
 }
 
 /** Any dense real matrix accepted by `svd`. */
-export type MatrixLike = Tensor<'float32'> | Tensor<'float64'>;
+export type MatrixLike = Tensor<'float32' | 'float64'>;
 
 // CONSTANTS
 
