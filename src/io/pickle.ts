@@ -113,6 +113,7 @@ const BUILTIN_GLOBALS: Record<string, PyCallable> = {
   'builtins.set': (args, ctx) => makeSet(args, ctx.source),
   'builtins.frozenset': (args, ctx) => makeSet(args, ctx.source),
   '__builtin__.set': (args, ctx) => makeSet(args, ctx.source),
+  '__builtin__.frozenset': (args, ctx) => makeSet(args, ctx.source),
   // Protocol 2 pickles bytes as _codecs.encode(str, 'latin1').
   '_codecs.encode': (args, ctx) => {
     const [s, enc] = args;
