@@ -68,7 +68,8 @@ export function cagChannelQParams(mn: ArrayLike<number>, mx: ArrayLike<number>, 
  * @paper AHCQ-SAM:v4 §3.3
  * @source AHCQ-SAM sam/ahcqsam/quantization/fake_quant.py#GroupLSQFakeQuantize.group_channel
  * @equation ℓ = kmeans_K({[s_c, z_c]});  S_g = f32(ĉ_g,0);  Z_g = ⌊ĉ_g,1⌉;  next features [S_ℓ(c), Z_ℓ(c)]
- * @deviation Features are NOT normalised (reference quirk, METHOD.md §11 item 9: zero points, integers
+ * @deviation Channels are clustered in a canonical order (sorted by (s, z), ties by index), so the
+ *   result is equivariant under channel permutation. Features are NOT normalised (reference quirk, METHOD.md §11 item 9: zero points, integers
  *   up to 2^b − 1, dominate scales ~1e-2, so groups are mostly zero-point bands); kept as the default
  *   because it is the published behaviour. k-means uses our seeded stream (see calib/kmeans.ts), so a
  *   partition can differ from scikit-learn's where several clusterings have near-equal inertia.
@@ -92,17 +93,25 @@ export function cagGroupChannels(scales: ArrayLike<number>, zeroPoints: ArrayLik
   let curZ = Int32Array.from(zeroPoints);
   const out: CagStage[] = [];
   for (const K of opts.stages) {
-    const feats = new Float64Array(2 * C); // [C, 2]
-    for (let c = 0; c < C; c++) { feats[2 * c] = curS[c]!; feats[2 * c + 1] = curZ[c]!; }
+    // k-means++ draws depend on point order; clustering the features in a canonical (sorted) order
+    // makes the grouping equivariant under channel permutation
+    const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => curS[a]! - curS[b]! || curZ[a]! - curZ[b]! || a - b);
+    const feats = new Float64Array(2 * C); // [C, 2] in canonical order
+    order.forEach((c, i) => { feats[2 * i] = curS[c]!; feats[2 * i + 1] = curZ[c]!; });
     const km: KMeansOptions = { k: K, seed: opts.seed ?? 0, nInit: opts.nInit ?? 10, maxIter: opts.maxIter ?? 300, tol: opts.tol ?? 1e-4 };
     const res = kmeans(tensor([C, 2], feats, 'float64'), km);
-    const cent = float32Centroids(feats, res.labels, K, 2);
+    const labels = new Int32Array(C);
+    order.forEach((c, i) => { labels[c] = res.labels[i]!; });
+    // group values: float32 centroids in the reference's (channel) order
+    const chanFeats = new Float64Array(2 * C);
+    for (let c = 0; c < C; c++) { chanFeats[2 * c] = curS[c]!; chanFeats[2 * c + 1] = curZ[c]!; }
+    const cent = float32Centroids(chanFeats, labels, K, 2);
     const groupScales = new Float32Array(K), groupZeroPoints = new Int32Array(K);
     for (let g = 0; g < K; g++) {
       groupScales[g] = cent[2 * g]!;
       groupZeroPoints[g] = roundHalfEven(cent[2 * g + 1]!);
     }
-    const labels = Int32Array.from(res.labels);
+
     out.push({ K, params: { bits: opts.bits, groupScales, groupZeroPoints, labels }, centers: res.centers, inertia: res.inertia, nIter: res.nIter });
     curS = Float32Array.from(labels, (l) => groupScales[l]!);
     curZ = Int32Array.from(labels, (l) => groupZeroPoints[l]!);
