@@ -19,7 +19,7 @@ describe('CAG grouping — edge cases', () => {
   it('G = C with distinct channels keeps every channel alone (zero inertia)', () => {
     const st = cagGroupChannels([0.1, 0.2, 0.3], [1, 2, 3], { bits: 4, stages: [3] })[0]!;
     expect(st.inertia).toBe(0);
-    expect(new Set(st.params.labels).size).toBe(3);
+    expect(new Set(Array.from(st.params.labels)).size).toBe(3);
   });
   it('zero-point ties round half to even (centroid 2.5 → 2)', () => {
     const st = cagGroupChannels([0.1, 0.1], [2, 3], { bits: 4, stages: [1] })[0]!;
