@@ -98,7 +98,8 @@ export function hluqValueKernel(c: HluqCode, p: HluqParams, lLog: number): numbe
  * @source AHCQ-SAM-code sam/ahcqsam/quantization/util_quant.py#fake_hybrid_quantize_per_tensor_affine
  * @equation x' = x − m;  x' ≤ s_log: e = ⌊−log2(max(x', 10⁻²⁰)/s_log)⌉, c = 0 if e ≥ L_log else L_log − clamp(e, 0, L_log−1) (e = 0 ↦ L_log);
  *           x' > s_log: c = L_log + clamp(⌊(x' − s_log)/s_uni⌉, 0, L_uni − 1)
- * @deviation ⌊·⌉ is round-half-to-even; x' = s_log exactly is in the log region (e = 0). Default is the
+ * @deviation ⌊·⌉ is round-half-to-even; x' = s_log exactly is in the log region (e = 0); log levels below the
+ *            reference's 1e-20 floor (only reachable when L_log = 64, i.e. b ≥ 7) cannot be produced. Default is the
  *            intended semantics; `referenceCompat: true` reproduces the reference's underflow mask, which
  *            sends uniform-region values with x' ≥ L_log to code L_log (x̂ = m + s_log).
  * @precision exact codes (float32 ops emulated; log2 rounded to float32)
@@ -113,7 +114,8 @@ export function quantizeHluq(x: number, p: HluqParams, opts: CompatOptions = {})
  * The real value of an HLUQ code.
  * @paper AHCQ-SAM:v4 §HLUQ (METHOD.md §3.2)
  * @equation x̂ = m (c = 0);  s_log·2^(c − L_log) + m (0 < c < L_log);  (c − L_log)·s_uni + s_log + m (c ≥ L_log)
- * @deviation none
+ * @deviation none; note that with m ≠ 0 the float32 sum s_log·2^(−e) + m can round onto m for deep log
+ *            levels (e.g. b = 6, g = 1/2), so two codes may share a value (as in the reference)
  * @precision float32 ops in the reference's order; bit-exact
  */
 export function dequantizeHluq(c: HluqCode, p: HluqParams): number {
