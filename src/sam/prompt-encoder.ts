@@ -175,7 +175,7 @@ export function promptEncoder(
       uv[t + 1] = normalizedCoord(boxes!.data[b * 4 + 2 * j + 1]!, H);
     }
   }
-  const pe = peEncoding({ dtype: 'float32', shape: [batch, Ns, 2], data: uv }, G).data; // [B, Ns, C]
+  const pe = Ns > 0 ? peEncoding({ dtype: 'float32', shape: [batch, Ns, 2], data: uv }, G).data : new Float32Array(0); // [B, Ns, C]
 
   // label embeddings
   const nap = embeddingRow(weights, `${PE}.not_a_point_embed.weight`, C);
