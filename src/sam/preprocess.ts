@@ -40,7 +40,7 @@ const PIL_PRECISION_BITS = 22;
  * Output size of resizing an H×W image so that its longest side becomes L.
  * @source SAM-code@dca509f segment_anything/utils/transforms.py#ResizeLongestSide.get_preprocess_shape
  * @equation s = L / max(H, W);  h = ⌊H·s + ½⌋,  w = ⌊W·s + ½⌋
- * @deviation none
+ * @deviation SAM returns a 0 side for aspect ratios beyond about 2L:1 (PIL then fails); here that is a SpecError
  * @precision exact (same float64 operations as the Python code)
  */
 export function getPreprocessShape(H: number, W: number, L: number = SAM_IMAGE_SIZE): [number, number] {
@@ -51,6 +51,7 @@ export function getPreprocessShape(H: number, W: number, L: number = SAM_IMAGE_S
   const scale = (L * 1.0) / Math.max(H, W);
   const h = Math.trunc(H * scale + 0.5); // Python int() truncates; the operand is positive
   const w = Math.trunc(W * scale + 0.5);
+  specRequire(h >= 1 && w >= 1, { fn, what: '[H, W]', rule: `have an aspect ratio that keeps both resized sides ≥ 1 at L = ${L}`, got: [H, W] });
   return [h, w];
 }
 
@@ -161,7 +162,7 @@ export function preprocessImage(img: Tensor<'uint8'>, L: number = SAM_IMAGE_SIZE
  * @precision fp64 compute, one fp32 rounding on store
  */
 export function applyCoords(
-  coords: Tensor<'float32'> | Tensor<'float64'>,
+  coords: Tensor<'float32' | 'float64'>,
   origSize: readonly [number, number],
   inputSize: readonly [number, number],
 ): Tensor<'float32'> {
@@ -179,7 +180,7 @@ export function applyCoords(
  * @precision fp64 compute, one fp32 rounding on store
  */
 export function applyBoxes(
-  boxes: Tensor<'float32'> | Tensor<'float64'>,
+  boxes: Tensor<'float32' | 'float64'>,
   origSize: readonly [number, number],
   inputSize: readonly [number, number],
 ): Tensor<'float32'> {
@@ -249,7 +250,7 @@ function checkSizes(fn: string, origSize: readonly [number, number], inputSize: 
 /** Multiply even positions of the last axis by w/W and odd positions by h/H (float64), store float32. */
 function scaleXY(
   fn: string,
-  t: Tensor<'float32'> | Tensor<'float64'>,
+  t: Tensor<'float32' | 'float64'>,
   origSize: readonly [number, number],
   inputSize: readonly [number, number],
 ): Tensor<'float32'> {
