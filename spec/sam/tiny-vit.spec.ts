@@ -18,6 +18,7 @@ import {
   MOBILE_SAM_VIT_T,
   tinyViT,
   tinyViTBlock,
+  tinyViTHooksFromForward,
   tinyViTWeightShapes,
   type TinyViTConfig,
   type TinyViTHooks,
@@ -409,6 +410,22 @@ describe('tinyViT — laws', () => {
       'layers.3.blocks.0',
       'neck',
     ]);
+  });
+
+  it('ForwardHooks adapter: tap names are <module>.in / <attn>.probs and a transform is applied', () => {
+    const seen: string[] = [];
+    const y = tinyViT(x, W, TINY, tinyViTHooksFromForward({ observe: (n) => void seen.push(n) }));
+    expect(Buffer.from(y.data.buffer).equals(Buffer.from(y0.data.buffer))).toBe(true);
+    expect(seen).toContain('layers.1.blocks.1.attn.qkv.in');
+    expect(seen).toContain('layers.2.blocks.0.attn.probs');
+    expect(seen).toContain('neck.2.in');
+    expect(seen).toContain('layers.0.blocks.0.conv2.c.in');
+    expect(seen[seen.length - 1]).toBe('neck');
+    const zeroed = tinyViT(x, W, TINY, tinyViTHooksFromForward({ transform: (n, t) => (n === 'neck.2.in' ? { ...t, data: new Float32Array(t.data.length) } : t) }));
+    // neck.2 has no bias: a zero input gives LayerNorm2d(0) = β everywhere
+    const beta = W['neck.3.bias']!.data;
+    const hw = zeroed.data.length / beta.length;
+    for (let c = 0; c < beta.length; c++) for (let p = 0; p < hw; p++) expect(zeroed.data[c * hw + p]).toBeCloseTo(beta[c]!, 6);
   });
 
   it('images in a batch are independent: tinyViT([a; b]) = [tinyViT(a); tinyViT(b)] bit for bit', () => {

@@ -25,6 +25,7 @@
  */
 import { specRequire, view, type Tensor } from '../tensor';
 import { add, conv2d, gelu, layerNorm, layerNorm2d, linear, matmul, pad, permute, scale, slice, softmax } from '../ops';
+import { tap, type ForwardHooks } from '../nn/hooks';
 
 // TYPES
 
@@ -169,6 +170,23 @@ function unpartition(windows: Tensor, ws: number, hp: number, wp: number, B: num
 }
 
 // MAIN
+
+/**
+ * Adapt the project-wide `ForwardHooks` (src/nn/hooks.ts, used by imageEncoderViT) to TinyViT's hooks:
+ * Linear/conv inputs become tap points `<module>.in` (e.g. `layers.1.blocks.0.attn.qkv.in`, `neck.0.in`),
+ * softmax outputs `<attn>.probs`, and block/stage outputs are observed under their own names.
+ * @source this project (src/nn/hooks.ts contract)
+ * @deviation none
+ * @precision exact (identity when the ForwardHooks have no transform)
+ */
+export function tinyViTHooksFromForward(h: ForwardHooks): TinyViTHooks {
+  return {
+    observe: (name, t) => h.observe?.(name, t),
+    linearInput: (name, x) => tap(h, `${name}.in`, x),
+    convInput: (name, x) => tap(h, `${name}.in`, x),
+    attnProbs: (name, p) => tap(h, `${name}.probs`, p),
+  };
+}
 
 /**
  * Every weight key of a TinyViT encoder with its shape, in module order (the loader contract).
