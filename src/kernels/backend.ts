@@ -9,11 +9,13 @@
  */
 import { conv2d, gelu, layerNorm, layerNorm2d, linear, matmul, softmax, type Conv2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
 import { broadcastIndex, broadcastShapes } from '../ops/broadcast';
-import { requireInput, requirePair, requirePositiveInt, requireRank } from '../ops/check';
+import { normalizeAxis, requireInput, requirePair, requirePositiveInt, requireRank } from '../ops/check';
+import { requireEpsilon } from '../ops/layer-norm';
 import { numel, requireShape, specRequire, type Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
 import { conv2dDepthwise, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
+import { geluRows, layerNormRows, softmaxRows } from './rows';
 import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
 
 // TYPES
@@ -164,12 +166,44 @@ function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor |
   return { dtype: 'float32', shape: [N, O, Ho, Wo], data }; // [N, O, Ho, Wo]
 }
 
+/** fast `gelu`: the wasm erf-form kernel. */
+function fastGelu(rt: KernelRuntime, x: Tensor): Tensor {
+  requireInput('gelu', 'x', x);
+  return { dtype: 'float32', shape: [...x.shape], data: geluRows(rt, x.data) };
+}
+
+/** fast `softmax`: the wasm row kernel along the last axis; other axes use the reference op. */
+function fastSoftmax(rt: KernelRuntime, x: Tensor, attrs?: SoftmaxAttrs): Tensor {
+  const fn = 'softmax';
+  requireInput(fn, 'x', x);
+  const rank = x.shape.length;
+  const axis = normalizeAxis(fn, 'attrs.axis', attrs?.axis ?? -1, Math.max(rank, 1));
+  if (rank === 0 || axis !== rank - 1) return softmax(x, attrs);
+  const C = x.shape[rank - 1]!;
+  return { dtype: 'float32', shape: [...x.shape], data: softmaxRows(rt, x.data, x.data.length / C, C) };
+}
+
+/** fast `layerNorm`: the wasm row kernel (fp64 statistics, f32x4 normalisation). */
+function fastLayerNorm(rt: KernelRuntime, x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs): Tensor {
+  const fn = 'layerNorm';
+  requireInput(fn, 'x', x);
+  requireRank(fn, 'x', x, 1, true);
+  const C = x.shape[x.shape.length - 1]!;
+  requireInput(fn, 'gamma', gamma);
+  requireInput(fn, 'beta', beta);
+  requireShape(fn, 'gamma', gamma, [C]);
+  requireShape(fn, 'beta', beta, [C]);
+  const eps = requireEpsilon(fn, attrs);
+  return { dtype: 'float32', shape: [...x.shape], data: layerNormRows(rt, x.data, x.data.length / C, C, gamma.data, beta.data, eps) };
+}
+
 /**
  * Create the fast backend: compile the kernels, allocate the shared memory, start the worker pool.
- * Ops without a fast kernel yet (layerNorm, layerNorm2d, gelu, softmax) are the reference ops.
+ * layerNorm2d (and softmax over a non-last axis) are the reference ops.
  * @source PERFORMANCE.md "Recommendation"; issue 7 (backend seam)
  * @deviation linear/matmul/conv2d (non-depthwise) accumulate in float32 inside the GEMM
- *   (reference: float64); depthwise conv2d skips padded taps instead of adding 0·w
+ *   (reference: float64); depthwise conv2d skips padded taps instead of adding 0·w; gelu, softmax and
+ *   layerNorm use f32x4 approximations of erf/exp and f32 normalisation (bounds in rows.ts)
  * @precision fp32-accumulate GEMM: |Δ| ≤ (K + 3)·2⁻²⁴·(Σ_k |a·b| + |bias|) per output, to first order
  */
 export async function createFastBackend(options: RuntimeOptions = {}): Promise<FastBackend> {
@@ -182,10 +216,10 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     linear: (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias),
     matmul: (a, b) => fastMatmul(rt, a, b),
     conv2d: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs),
-    layerNorm,
+    layerNorm: (x, gamma, beta, attrs) => fastLayerNorm(rt, x, gamma, beta, attrs),
     layerNorm2d,
-    gelu,
-    softmax,
+    gelu: (x) => fastGelu(rt, x),
+    softmax: (x, attrs) => fastSoftmax(rt, x, attrs),
     dispose: () => disposeKernelRuntime(rt),
   };
 }

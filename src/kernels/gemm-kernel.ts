@@ -22,7 +22,7 @@
  * are the cache block sizes; `scratch` is 128 bytes private to the calling thread (edge tiles).
  * Preconditions (checked by the drivers, not here): m ≥ 1, n ≥ 1, kSteps ≥ 1, kc ≥ 1, nc ≥ 1.
  */
-import { assembleModule, code, op, type ValType, type WasmFunc } from './wasm-asm';
+import { assembleModule, code, localFrame, op, type WasmFunc } from './wasm-asm';
 
 // TYPES
 
@@ -42,26 +42,6 @@ export const GEMM_SCRATCH_BYTES = GEMM_MR * GEMM_NR * 4;
 export const GEMM_CALL_WORDS = 15;
 
 // MAIN
-
-/** A tiny local-variable allocator: parameters first, then named locals. */
-function frame(params: readonly string[]) {
-  const names = new Map<string, number>(params.map((p, i) => [p, i]));
-  const locals: ValType[] = [];
-  return {
-    add(name: string, t: ValType): number {
-      const idx = params.length + locals.length;
-      names.set(name, idx);
-      locals.push(t);
-      return idx;
-    },
-    get(name: string): number {
-      const i = names.get(name);
-      if (i === undefined) throw new Error(`gemm-kernel: unknown local ${name}`);
-      return i;
-    },
-    locals,
-  };
-}
 
 const isInt = (kind: GemmKind): boolean => kind === 'i8s' || kind === 'u8s';
 
@@ -83,7 +63,7 @@ function copyWords(srcAddr: number[], dstAddr: number[], left: number, t: number
 /** Row-block function: MR rows × all panels of a (K-block, N-block). */
 function rowBlockFunc(kind: GemmKind, mr: number): WasmFunc {
   const P = ['a', 'lda', 'b', 'pstride', 'c', 'ldc', 'ncols', 'klen', 'mode', 'bias', 'scratch', 'zb', 'rs'];
-  const f = frame(P);
+  const f = localFrame(P);
   const L = (n: string) => f.get(n);
   const left = f.add('left', 'i32');
   const bp = f.add('bp', 'i32');
@@ -183,7 +163,7 @@ function rowBlockFunc(kind: GemmKind, mr: number): WasmFunc {
 /** The exported driver loop: K blocks × N blocks × row blocks, dispatching on the row-block height. */
 function gemmFunc(kind: GemmKind, rowBlockIndex: (mr: number) => number): WasmFunc {
   const P = ['a', 'lda', 'b', 'ksteps', 'c', 'ldc', 'm', 'n', 'mode', 'bias', 'scratch', 'kc', 'nc', 'zb', 'rs'];
-  const f = frame(P);
+  const f = localFrame(P);
   const L = (n: string) => f.get(n);
   const kb0 = f.add('kb0', 'i32');
   const klen = f.add('klen', 'i32');

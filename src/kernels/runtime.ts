@@ -8,12 +8,13 @@ import { specRequire } from '../tensor';
 import { wasm } from './wasm-api';
 import { alloc, createArena, MAX_PAGES, type Arena } from './arena';
 import { emitGemmModule, GEMM_SCRATCH_BYTES, type GemmKind } from './gemm-kernel';
+import { emitRowsModule } from './rows-kernel';
 import { createPool, disposePool, runRound, type Pool, type PoolCall, type TableEntry } from './pool';
 
 // TYPES
 
-/** The GEMM kinds compiled into every runtime ('f32-fma' replaces nothing; it is extra). */
-export type KernelName = 'gemm_f32' | 'gemm_i8s' | 'gemm_u8s' | 'gemm_f32fma';
+/** Pool-callable kernels: the GEMM lists of every kind ('gemm_f32fma' only with relaxed SIMD) and the row kernels. */
+export type KernelName = 'gemm_f32' | 'gemm_i8s' | 'gemm_u8s' | 'gemm_f32fma' | 'gelu' | 'softmax' | 'layernorm';
 
 /** Options of `createKernelRuntime`. */
 export interface RuntimeOptions {
@@ -72,13 +73,18 @@ export async function createKernelRuntime(options: RuntimeOptions = {}): Promise
   const pages = { min: 1, max: MAX_PAGES };
   const useFma = (options.fma ?? false) && relaxedSimdAvailable();
   const specs = useFma ? [...MODULES, { name: 'gemm_f32fma' as const, kind: 'f32-fma' as const }] : MODULES;
-  const modules = specs.map((s) => new wasm.Module(emitGemmModule(s.kind, pages)));
+  const modules = [...specs.map((s) => new wasm.Module(emitGemmModule(s.kind, pages))), new wasm.Module(emitRowsModule(pages))];
+  const rowsModule = modules.length - 1;
   const table: TableEntry[] = [];
   const fnIndex = {} as Record<KernelName, number>;
   specs.forEach((s, mi) => {
     fnIndex[s.name] = table.length;
     table.push([mi, 'gemm_list']);
   });
+  for (const name of ['gelu', 'softmax', 'layernorm'] as const) {
+    fnIndex[name] = table.length;
+    table.push([rowsModule, name]);
+  }
   const instances = modules.map((m) => new wasm.Instance(m, { env: { memory: arena.memory } }));
   const local = table.map(([mi, name]) => instances[mi]!.exports[name] as (...args: number[]) => void);
   const scratch = Array.from({ length: threads }, () => alloc(arena, GEMM_SCRATCH_BYTES, 64));

@@ -229,7 +229,24 @@ export const op = {
   i32Shl: (): number[] => [0x74],
   i32ShrS: (): number[] => [0x75],
   i32ShrU: (): number[] => [0x76],
-  // f32 arithmetic
+  f64Const: (x: number): number[] => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, x, true);
+    return [0x44, ...b];
+  },
+  // f32 / f64 arithmetic and conversions
+  f32Sqrt: (): number[] => [0x91],
+  f32Div: (): number[] => [0x95],
+  f32Min: (): number[] => [0x96],
+  f64Sqrt: (): number[] => [0x9f],
+  f64Add: (): number[] => [0xa0],
+  f64Sub: (): number[] => [0xa1],
+  f64Mul: (): number[] => [0xa2],
+  f64Div: (): number[] => [0xa3],
+  f32DemoteF64: (): number[] => [0xb6],
+  f64ConvertI32S: (): number[] => [0xb7],
+  f64PromoteF32: (): number[] => [0xbb],
+  f32ReinterpretI32: (): number[] => [0xbe],
   f32Add: (): number[] => [0x92],
   f32Sub: (): number[] => [0x93],
   f32Mul: (): number[] => [0x94],
@@ -243,6 +260,16 @@ export const op = {
   // SIMD lanes
   i32x4Splat: (): number[] => simd(0x11),
   f32x4Splat: (): number[] => simd(0x13),
+  f32x4Lt: (): number[] => simd(0x43),
+  f32x4Gt: (): number[] => simd(0x44),
+  f32x4Le: (): number[] => simd(0x45),
+  f32x4Ge: (): number[] => simd(0x46),
+  v128And: (): number[] => simd(0x4e),
+  v128Bitselect: (): number[] => simd(0x52),
+  f32x4Nearest: (): number[] => simd(0x6a),
+  i32x4Shl: (): number[] => simd(0xab),
+  i32x4TruncSatF32x4S: (): number[] => simd(0xf8),
+  f32x4ConvertI32x4S: (): number[] => simd(0xfa),
   i32x4ExtractLane: (lane: number): number[] => [...simd(0x1b), lane],
   f32x4ExtractLane: (lane: number): number[] => [...simd(0x1f), lane],
   // SIMD integer
@@ -257,10 +284,38 @@ export const op = {
   f32x4Sub: (): number[] => simd(0xe5),
   f32x4Mul: (): number[] => simd(0xe6),
   f32x4Max: (): number[] => simd(0xe9),
+  f32x4Min: (): number[] => simd(0xe8),
+  f32x4Abs: (): number[] => simd(0xe0),
+  f32x4Div: (): number[] => simd(0xe7),
   // relaxed SIMD (validate before use)
   f32x4RelaxedMadd: (): number[] => simd(0x105),
   i32x4RelaxedDotI8x16I7x16AddS: (): number[] => simd(0x113),
 } as const;
+
+/**
+ * A local-variable allocator for one function: parameters (by name) first, then named locals.
+ * @source WebAssembly Core Spec 2.0 §2.4.7 (local indices: parameters, then declared locals)
+ * @deviation none
+ * @precision exact
+ */
+export function localFrame(params: readonly string[]): { add(name: string, t: ValType): number; get(name: string): number; readonly locals: ValType[] } {
+  const names = new Map<string, number>(params.map((p, i) => [p, i]));
+  const locals: ValType[] = [];
+  return {
+    add(name: string, t: ValType): number {
+      const idx = params.length + locals.length;
+      names.set(name, idx);
+      locals.push(t);
+      return idx;
+    },
+    get(name: string): number {
+      const i = names.get(name);
+      if (i === undefined) throw new Error(`localFrame: unknown local ${name}`);
+      return i;
+    },
+    locals,
+  };
+}
 
 /**
  * Concatenate instruction byte arrays (nested arrays flatten), so that generators read as code.

@@ -1,0 +1,200 @@
+/**
+ * Generator of the row/elementwise wasm module: GELU (erf form), softmax over rows and LayerNorm
+ * over rows, f32x4 SIMD, with a vector `exp` (Cody–Waite range reduction + degree-7 polynomial)
+ * and erfc from the Chebyshev-fitted formula of Numerical Recipes (fractional error < 1.2e-7).
+ *
+ * Exports (all pointers are byte addresses; rows are padded to a multiple of 4 floats by the driver):
+ * - `gelu(x, y, nv)`: nv vectors (4 floats each), elementwise;
+ * - `softmax(x, y, rows, cv)`: rows of cv vectors; padding lanes must hold −∞;
+ * - `layernorm(x, y, rows, cv, c, gamma, beta, epsBits)`: rows of cv vectors, c true length; mean and
+ *   biased variance accumulated in f64 (scalar), normalisation in f32x4; gamma/beta padded with 0;
+ *   ε passed as its float32 bit pattern (every pooled argument is an i32).
+ */
+import { assembleModule, code, localFrame, op, type WasmFunc } from './wasm-asm';
+
+// CONSTANTS
+
+/** erfc(z) ≈ t·exp(−z² − 1.26551223 + t·P(t)), t = 1/(1 + z/2): coefficients of P, constant term first. */
+const ERFC_P = [1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+const ERFC_C0 = -1.26551223;
+const LOG2E = 1.4426950408889634;
+/** ln 2 split so that n·LN2_HI is exact for |n| ≤ 2^8 (Cody–Waite). */
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.1219444005469057e-4;
+/** exp arguments below this are flushed to 0 (2^-126 ≈ e^-87.3 is the smallest normal float32). */
+const EXP_MIN = -87;
+
+// MAIN
+
+const splat = (x: number) => code(op.f32Const(x), op.f32x4Splat());
+
+/**
+ * Emit code computing exp of the v128 in local `a` (lanes ≤ 88) into local `out`, with `n`, `r`, `p`
+ * as v128 temporaries; lanes below EXP_MIN give 0.
+ */
+function vexp(a: number, out: number, n: number, r: number, p: number): number[] {
+  const horner = [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1];
+  return code(
+    // n = nearest(max(a, EXP_MIN)·log2 e); r = a' − n·ln2 (two steps)
+    op.localGet(a), splat(EXP_MIN), op.f32x4Max(), op.localSet(r),
+    op.localGet(r), splat(LOG2E), op.f32x4Mul(), op.f32x4Nearest(), op.localSet(n),
+    op.localGet(r), op.localGet(n), splat(LN2_HI), op.f32x4Mul(), op.f32x4Sub(),
+    op.localGet(n), splat(LN2_LO), op.f32x4Mul(), op.f32x4Sub(), op.localSet(r),
+    // p = Σ_{i ≤ 7} rⁱ/i! by Horner
+    splat(horner[0]!), op.localSet(p),
+    horner.slice(1).map((c) => code(op.localGet(p), op.localGet(r), op.f32x4Mul(), splat(c), op.f32x4Add(), op.localSet(p))),
+    // 2ⁿ as float bits: (n + 127) << 23
+    op.localGet(p),
+    op.localGet(n), op.i32x4TruncSatF32x4S(), op.i32Const(127), op.i32x4Splat(), op.i32x4Add(), op.i32Const(23), op.i32x4Shl(),
+    op.f32x4Mul(),
+    // flush lanes with a < EXP_MIN to 0
+    op.localGet(a), splat(EXP_MIN), op.f32x4Ge(), op.v128And(),
+    op.localSet(out),
+  );
+}
+
+function geluFunc(): WasmFunc {
+  const f = localFrame(['x', 'y', 'nv']);
+  const L = (s: string) => f.get(s);
+  const i = f.add('i', 'i32');
+  const v = f.add('v', 'v128');
+  const z = f.add('z', 'v128');
+  const t = f.add('t', 'v128');
+  const pp = f.add('pp', 'v128');
+  const a = f.add('a', 'v128');
+  const e = f.add('e', 'v128');
+  const n = f.add('n', 'v128');
+  const r = f.add('r', 'v128');
+  const p = f.add('p', 'v128');
+  const body = code(
+    op.i32Const(0), op.localSet(i),
+    op.block(), op.loop(),
+    op.localGet(i), op.localGet(L('nv')), op.i32GeS(), op.brIf(1),
+    op.localGet(L('x')), op.localGet(i), op.i32Const(4), op.i32Shl(), op.i32Add(), op.v128Load(), op.localSet(v),
+    // z = |v|/√2 ; t = 1/(1 + z/2)
+    op.localGet(v), op.f32x4Abs(), splat(Math.SQRT1_2), op.f32x4Mul(), op.localSet(z),
+    splat(1), splat(1), op.localGet(z), splat(0.5), op.f32x4Mul(), op.f32x4Add(), op.f32x4Div(), op.localSet(t),
+    // P(t) by Horner
+    splat(ERFC_P[ERFC_P.length - 1]!), op.localSet(pp),
+    ERFC_P.slice(0, -1).reverse().map((c) => code(op.localGet(pp), op.localGet(t), op.f32x4Mul(), splat(c), op.f32x4Add(), op.localSet(pp))),
+    // a = t·P(t) − 1.26551223 − z²
+    op.localGet(t), op.localGet(pp), op.f32x4Mul(), splat(ERFC_C0), op.f32x4Add(), op.localGet(z), op.localGet(z), op.f32x4Mul(), op.f32x4Sub(), op.localSet(a),
+    vexp(a, e, n, r, p),
+    // E = ½·v·erfc(z), erfc(z) = t·e ; E = 0 where v > 15 (true value < 1e-50; also keeps +∞ → +∞)
+    splat(0.5), op.localGet(v), op.f32x4Mul(), op.localGet(t), op.f32x4Mul(), op.localGet(e), op.f32x4Mul(), op.localSet(e),
+    op.v128Const0(), op.localGet(e), op.localGet(v), splat(15), op.f32x4Gt(), op.v128Bitselect(), op.localSet(e), // v > 15 ? 0 : E
+    // gelu = v ≤ 0 ? E : v − E  (≤ keeps the sign of ±0), then −0 where v < −15 (true |gelu| < 1e-50; −∞ → −0 as the reference)
+    op.localGet(L('y')), op.localGet(i), op.i32Const(4), op.i32Shl(), op.i32Add(),
+    splat(-0),
+    op.localGet(e), op.localGet(v), op.localGet(e), op.f32x4Sub(), op.localGet(v), op.v128Const0(), op.f32x4Le(), op.v128Bitselect(),
+    op.localGet(v), splat(-15), op.f32x4Lt(), op.v128Bitselect(),
+    op.v128Store(),
+    op.localGet(i), op.i32Const(1), op.i32Add(), op.localSet(i),
+    op.br(0),
+    op.end(), op.end(),
+  );
+  return { exportName: 'gelu', params: ['i32', 'i32', 'i32'], results: [], locals: f.locals, body };
+}
+
+/** Horizontal reduction of the 4 lanes of local `v` with the scalar f32 binary op `bin`. */
+function hreduce(v: number, bin: number[]): number[] {
+  return code(op.localGet(v), op.f32x4ExtractLane(0), op.localGet(v), op.f32x4ExtractLane(1), bin, op.localGet(v), op.f32x4ExtractLane(2), bin, op.localGet(v), op.f32x4ExtractLane(3), bin);
+}
+
+/** `for (j = 0; j < count; j++) { body }` over local j. */
+function forLoop(j: number, count: number[], body: number[]): number[] {
+  return code(op.i32Const(0), op.localSet(j), op.block(), op.loop(), op.localGet(j), count, op.i32GeS(), op.brIf(1), body, op.localGet(j), op.i32Const(1), op.i32Add(), op.localSet(j), op.br(0), op.end(), op.end());
+}
+
+function softmaxFunc(): WasmFunc {
+  const f = localFrame(['x', 'y', 'rows', 'cv']);
+  const L = (s: string) => f.get(s);
+  const row = f.add('row', 'i32');
+  const j = f.add('j', 'i32');
+  const xr = f.add('xr', 'i32');
+  const yr = f.add('yr', 'i32');
+  const mx = f.add('mx', 'v128');
+  const sv = f.add('sv', 'v128');
+  const a = f.add('a', 'v128');
+  const e = f.add('e', 'v128');
+  const n = f.add('n', 'v128');
+  const r = f.add('r', 'v128');
+  const p = f.add('p', 'v128');
+  const s = f.add('s', 'f32');
+  const at = (base: number) => code(op.localGet(base), op.localGet(j), op.i32Const(4), op.i32Shl(), op.i32Add());
+  const body = forLoop(
+    row,
+    op.localGet(L('rows')),
+    code(
+      op.localGet(L('x')), op.localGet(row), op.localGet(L('cv')), op.i32Mul(), op.i32Const(4), op.i32Shl(), op.i32Add(), op.localSet(xr),
+      op.localGet(L('y')), op.localGet(row), op.localGet(L('cv')), op.i32Mul(), op.i32Const(4), op.i32Shl(), op.i32Add(), op.localSet(yr),
+      // (1) row max
+      op.localGet(xr), op.v128Load(), op.localSet(mx),
+      forLoop(j, op.localGet(L('cv')), code(op.localGet(mx), at(xr), op.v128Load(), op.f32x4Max(), op.localSet(mx))),
+      hreduce(mx, op.f32Max()), op.f32x4Splat(), op.localSet(mx),
+      // (2) e = exp(x − max), stored, summed per lane
+      op.v128Const0(), op.localSet(sv),
+      forLoop(j, op.localGet(L('cv')), code(at(xr), op.v128Load(), op.localGet(mx), op.f32x4Sub(), op.localSet(a), vexp(a, e, n, r, p), at(yr), op.localGet(e), op.v128Store(), op.localGet(sv), op.localGet(e), op.f32x4Add(), op.localSet(sv))),
+      // (3) y = e / Σe
+      hreduce(sv, op.f32Add()), op.localSet(s),
+      op.f32Const(1), op.localGet(s), op.f32Div(), op.f32x4Splat(), op.localSet(sv),
+      forLoop(j, op.localGet(L('cv')), code(at(yr), at(yr), op.v128Load(), op.localGet(sv), op.f32x4Mul(), op.v128Store())),
+    ),
+  );
+  return { exportName: 'softmax', params: ['i32', 'i32', 'i32', 'i32'], results: [], locals: f.locals, body };
+}
+
+function layerNormFunc(): WasmFunc {
+  const f = localFrame(['x', 'y', 'rows', 'cv', 'c', 'gamma', 'beta', 'epsBits']);
+  const L = (s: string) => f.get(s);
+  const row = f.add('row', 'i32');
+  const j = f.add('j', 'i32');
+  const xr = f.add('xr', 'i32');
+  const yr = f.add('yr', 'i32');
+  const sum = f.add('sum', 'f64');
+  const mean = f.add('mean', 'f64');
+  const d = f.add('d', 'f64');
+  const mv = f.add('mv', 'v128');
+  const rv = f.add('rv', 'v128');
+  const xAt = code(op.localGet(xr), op.localGet(j), op.i32Const(2), op.i32Shl(), op.i32Add(), op.f32Load(), op.f64PromoteF32());
+  const vAt = (base: number) => code(op.localGet(base), op.localGet(j), op.i32Const(4), op.i32Shl(), op.i32Add());
+  const body = forLoop(
+    row,
+    op.localGet(L('rows')),
+    code(
+      op.localGet(L('x')), op.localGet(row), op.localGet(L('cv')), op.i32Mul(), op.i32Const(4), op.i32Shl(), op.i32Add(), op.localSet(xr),
+      op.localGet(L('y')), op.localGet(row), op.localGet(L('cv')), op.i32Mul(), op.i32Const(4), op.i32Shl(), op.i32Add(), op.localSet(yr),
+      // (1) mean (f64)
+      op.f64Const(0), op.localSet(sum),
+      forLoop(j, op.localGet(L('c')), code(op.localGet(sum), xAt, op.f64Add(), op.localSet(sum))),
+      op.localGet(sum), op.localGet(L('c')), op.f64ConvertI32S(), op.f64Div(), op.localSet(mean),
+      // (2) biased variance (f64, two-pass)
+      op.f64Const(0), op.localSet(sum),
+      forLoop(j, op.localGet(L('c')), code(xAt, op.localGet(mean), op.f64Sub(), op.localSet(d), op.localGet(sum), op.localGet(d), op.localGet(d), op.f64Mul(), op.f64Add(), op.localSet(sum))),
+      // (3) rstd = 1/√(var + ε), rounded to f32 once
+      op.f64Const(1), op.localGet(sum), op.localGet(L('c')), op.f64ConvertI32S(), op.f64Div(), op.localGet(L('epsBits')), op.f32ReinterpretI32(), op.f64PromoteF32(), op.f64Add(), op.f64Sqrt(), op.f64Div(), op.f32DemoteF64(), op.f32x4Splat(), op.localSet(rv),
+      op.localGet(mean), op.f32DemoteF64(), op.f32x4Splat(), op.localSet(mv),
+      // (4) y = (x − mean)·rstd·γ + β  (f32x4)
+      forLoop(
+        j,
+        op.localGet(L('cv')),
+        code(vAt(yr), vAt(xr), op.v128Load(), op.localGet(mv), op.f32x4Sub(), op.localGet(rv), op.f32x4Mul(), vAt(L('gamma')), op.v128Load(), op.f32x4Mul(), vAt(L('beta')), op.v128Load(), op.f32x4Add(), op.v128Store()),
+      ),
+    ),
+  );
+  return { exportName: 'layernorm', params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], results: [], locals: f.locals, body };
+}
+
+/**
+ * Emit the row-kernel module (gelu, softmax, layernorm) on an imported shared memory.
+ * @source PyTorch F.gelu (approximate="none"), F.softmax, F.layer_norm; Numerical Recipes §6.2 erfc fit; Cody–Waite exp reduction
+ * @equation gelu(x) = ½x(1 + erf(x/√2)); softmax(x)ᵢ = e^(xᵢ−max)/Σe^(x−max); LN(x) = (x − μ)/√(σ² + ε)·γ + β
+ * @deviation erf and exp are approximations (see `fastRowBounds`); exp flushes arguments < −87 to 0
+ * @precision f32x4 arithmetic; LayerNorm statistics in f64
+ */
+export function emitRowsModule(memoryPages: { min: number; max: number }): Uint8Array {
+  return assembleModule({
+    memory: { module: 'env', name: 'memory', minPages: memoryPages.min, maxPages: memoryPages.max, shared: true },
+    functions: [geluFunc(), softmaxFunc(), layerNormFunc()],
+  });
+}
