@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SpecError, f32, tensor } from '../../src/tensor';
+import { dequantizeLnq, fakeQuantLnq, fakeQuantLnqTensor, lnqDecodeTable, lnqThresholds, quantizeLnq, quantizeLnqTensor, type LnqParams } from '../../src/quant/lnq';
+import { dequantizeAgq, fakeQuantAgq, fakeQuantAgqTensor, quantizeAgq } from '../../src/quant/agq';
+import { softmaxRows } from '../arbitraries/quant';
+import { naiveAgq, naiveLnqCode64 } from './oracles';
+import { VECTORS_PRESENT, caseNames, expectCasePasses } from '../conformance/helpers';
+
+const lnqArb: fc.Arbitrary<LnqParams> = fc.record({
+  bits: fc.integer({ min: 2, max: 8 }),
+  s: fc.float({ min: Math.fround(0.05), max: 1, noNaN: true }).map(f32),
+  alpha: fc.constantFrom(0.001, 0.1, 1, 5, 10, 20, 50, 100, 200).map(f32),
+});
+
+describe('LNQ — AHCQ-SAM:v4 §LNQ (METHOD.md §3.4)', () => {
+  describe('edge cases', () => {
+    const p: LnqParams = { bits: 4, s: 0.5, alpha: 10 };
+    it.each([
+      ['p = 0 → code 0, value 0', 0, 0],
+      ['p = 1e-30 → code 0', 1e-30, 0],
+      ['p = s → top code N_q = 15', 0.5, 15],
+      ['p = 1 > s clamps to N_q', 1, 15],
+    ])('%s', (_n, x, q) => {
+      expect(quantizeLnq(x, p)).toBe(q);
+    });
+    it('referenceCompat uses N_q = 2^b (codes 0..16 for b = 4); default N_q = 2^b − 1', () => {
+      expect(quantizeLnq(0.5, p, { referenceCompat: true })).toBe(16);
+      expect(lnqDecodeTable(p).length).toBe(16);
+      expect(lnqDecodeTable(p, { referenceCompat: true }).length).toBe(17);
+      expect(dequantizeLnq(0, p)).toBe(0);
+    });
+    it('rejects bad parameters with SpecErrors naming them', () => {
+      expect(() => quantizeLnq(0.1, { ...p, bits: 17 })).toThrow(/bits must be an integer in \[2, 16\]/);
+      expect(() => quantizeLnq(0.1, { ...p, alpha: 0 })).toThrow(/p\.alpha must be finite and > 0/);
+      expect(() => quantizeLnq(0.1, { ...p, s: NaN })).toThrow(/p\.s must be finite and > 0/);
+      expect(() => quantizeLnq(NaN, p)).toThrow(SpecError);
+      expect(() => dequantizeLnq(16, p)).toThrow(/q must be an integer in \[0, 15\]/);
+      expect(() => fakeQuantLnqTensor(tensor([0], new Float32Array(0)), p)).toThrow(/x must be non-empty/);
+    });
+  });
+
+  describe('oracle', () => {
+    it('codes equal the float64 formula except within float32 rounding of a decision boundary', () => {
+      fc.assert(
+        fc.property(lnqArb, softmaxRows(4, 9), (p, P) => {
+          const nq = 2 ** p.bits - 1;
+          const q = quantizeLnqTensor(P, p).data;
+          for (let i = 0; i < q.length; i++) {
+            const x = P.data[i]!;
+            const pc = Math.min(Math.max(x, 1e-20), p.s);
+            const t = (nq * Math.log(1 + p.alpha * pc)) / Math.log(1 + p.alpha * p.s);
+            // the float32 pipeline has ≈ 5 roundings of relative size 6e-8; near t = k + ½ it may round the other way
+            if (Math.abs(t - Math.floor(t) - 0.5) < 1e-5 * (1 + t)) continue;
+            expect(q[i]).toBe(naiveLnqCode64(x, p.s, p.alpha, nq));
+          }
+        }),
+      );
+    });
+  });
+
+  describe('laws', () => {
+    it('monotone: p ≤ p′ ⇒ q(p) ≤ q(p′), codes in [0, N_q]', () => {
+      fc.assert(
+        fc.property(lnqArb, softmaxRows(3, 8), fc.boolean(), (p, P, referenceCompat) => {
+          const nq = referenceCompat ? 2 ** p.bits : 2 ** p.bits - 1;
+          const s = Float32Array.from(P.data).sort();
+          const q = quantizeLnqTensor(tensor([s.length], s), p, { referenceCompat }).data;
+          for (let i = 0; i < q.length; i++) {
+            expect(q[i]).toBeGreaterThanOrEqual(0);
+            expect(q[i]).toBeLessThanOrEqual(nq);
+            if (i > 0) expect(q[i]!).toBeGreaterThanOrEqual(q[i - 1]!);
+          }
+        }),
+      );
+    });
+    it('idempotence: fq(fq(p)) = fq(p)', () => {
+      fc.assert(
+        fc.property(lnqArb, softmaxRows(3, 8), (p, P) => {
+          const y = fakeQuantLnqTensor(P, p);
+          expect(Array.from(fakeQuantLnqTensor(y, p).data)).toEqual(Array.from(y.data));
+        }),
+      );
+    });
+    it('thresholds: q = #{k : p ≥ θ_k} equals the direct formula away from the thresholds', () => {
+      // Ties: exactly at θ_k the count gives k while round-half-even may give the even neighbour;
+      // points within float32 rounding (rel 1e-5) of a threshold are skipped for that reason.
+      fc.assert(
+        fc.property(lnqArb, fc.float({ min: 0, max: 1, noNaN: true }), (p, u) => {
+          const th = lnqThresholds(p);
+          const x = f32(u * p.s);
+          if (th.some((t) => Math.abs(x - t) <= 1e-5 * t + 1e-12)) return true;
+          let count = 0;
+          for (const t of th) if (x >= t) count++;
+          return count === quantizeLnq(x, p);
+        }),
+      );
+    });
+    it('α → 0 tends to uniform quantization on [0, s]', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 2, max: 6 }), fc.float({ min: Math.fround(0.1), max: 1, noNaN: true }), fc.float({ min: 0, max: 1, noNaN: true }), (bits, s, u) => {
+          const p = { bits, s: f32(s), alpha: 1e-4 };
+          const nq = 2 ** bits - 1;
+          const x = f32(u * p.s);
+          const step = p.s / nq;
+          // ln(1+αp)/ln(1+αs) = p/s·(1 + O(α·s)), so the uniform step error is ≤ α·s·s/2 plus float32 noise
+          // (log of values near 1 in float32 has relative error ≈ 6e-8/(α·p) — here ≤ 1e-2 of a step)
+          expect(Math.abs(fakeQuantLnq(x, p) - Math.min(Math.round(x / step), nq) * step)).toBeLessThanOrEqual(step * 0.6);
+          expect(Math.abs(fakeQuantLnq(x, p) - x)).toBeLessThanOrEqual(step / 2 + step * 0.1);
+        }),
+      );
+    });
+  });
+
+  describe.skipIf(!VECTORS_PRESENT)('conformance (authors-reference forward cases: codes exact, values lnq-ulp:2)', () => {
+    it.each(caseNames('lnq', 'forward_'))('%s', (name) => expectCasePasses('lnq', name));
+  });
+});
+
+describe('AGQ — AHCQ-SAM:v4 §AGQ (METHOD.md §4.2)', () => {
+  const p = { bits: 4, s: 0.9, tau: 2 };
+  describe('edge cases', () => {
+    it.each([
+      ['p = 0 underflows → code L, value 0', 0, 16, 0],
+      ['p = 1 > s clamps to e = 0 → s', 1, 0, f32(0.9)],
+      ['p = s → e = 0', f32(0.9), 0, f32(0.9)],
+      ['p = s/√2 → e = 1 (τ = 2)', f32(0.9 / Math.SQRT2), 1, f32(f32(0.9) * f32(Math.SQRT1_2))],
+    ])('%s', (_n, x, e, y) => {
+      expect(quantizeAgq(x, p)).toBe(e);
+      expect(fakeQuantAgq(x, p)).toBe(y);
+    });
+    it('rejects bad parameters', () => {
+      expect(() => quantizeAgq(0.1, { ...p, tau: 1.5 })).toThrow(/p\.tau must be a positive integer/);
+      expect(() => quantizeAgq(0.1, { ...p, bits: 1 })).toThrow(/bits must be an integer/);
+      expect(() => dequantizeAgq(17, p)).toThrow(/e must be an integer in \[0, 16\]/);
+      expect(() => fakeQuantAgq(Infinity, p)).toThrow(SpecError);
+    });
+  });
+  describe('oracle', () => {
+    it('equals the naive definition', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 2, max: 8 }), fc.constantFrom(1, 2, 4), fc.float({ min: Math.fround(0.05), max: 1, noNaN: true }), softmaxRows(3, 7), (bits, tau, s, P) => {
+          const y = fakeQuantAgqTensor(P, { bits, s: f32(s), tau });
+          for (let i = 0; i < y.data.length; i++) expect(y.data[i]).toBe(naiveAgq(P.data[i]!, f32(s), tau, bits));
+        }),
+      );
+    });
+  });
+  describe('laws', () => {
+    it('monotone values and idempotence', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 2, max: 8 }), fc.constantFrom(1, 2, 4), softmaxRows(3, 7), (bits, tau, P) => {
+          const q = { bits, s: 0.8, tau };
+          const sorted = Float32Array.from(P.data).sort();
+          const y = fakeQuantAgqTensor(tensor([sorted.length], sorted), q).data;
+          for (let i = 1; i < y.length; i++) expect(y[i]!).toBeGreaterThanOrEqual(y[i - 1]!);
+          expect(Array.from(fakeQuantAgqTensor(tensor([y.length], y), q).data)).toEqual(Array.from(y));
+        }),
+      );
+    });
+  });
+  describe.skipIf(!VECTORS_PRESENT)('conformance (authors-reference forward cases, exact)', () => {
+    it.each(caseNames('agq', 'forward_'))('%s', (name) => expectCasePasses('agq', name));
+  });
+});
