@@ -52,7 +52,12 @@ export const LNQ_ALPHAS: readonly number[] = [0.001, 0.1, 1, 5, 10, 20, 50, 100,
 
 // MAIN
 
-/** Checks shared by the attention-output observers (LNQ, AGQ). */
+/**
+ * Checks shared by the attention-output observers (LNQ, AGQ).
+ * @source AHCQ-SAM-code sam/ahcqsam/quantization/observer.py#LogTransformObserver.forward
+ * @deviation none
+ * @precision exact
+ */
 export function requireAttention(fn: string, P: Tensor, V: Tensor): void {
   specRequire(P.shape.length >= 2 && numel(P.shape) > 0, { fn, what: 'P', rule: 'be non-empty with rank ≥ 2', got: P.shape });
   specRequire(V.shape.length === P.shape.length && V.shape[V.shape.length - 2] === P.shape[P.shape.length - 1], {

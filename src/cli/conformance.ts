@@ -9,7 +9,12 @@ import { FormatError, SpecError } from '../tensor';
 import { parseArgs, UsageError } from './args';
 import { runConformance, summarize } from '../conformance/runner';
 
-/** Run the command; returns the exit code. */
+/**
+ * Run the command; returns the exit code (0 all passed, 1 some failed, 2 bad usage / unreadable directory).
+ * @source authors-reference README "Layout and format"
+ * @deviation none
+ * @precision per component, stated in src/conformance/<component>.ts
+ */
 export async function run(args: string[]): Promise<number> {
   let a;
   try {

@@ -26,7 +26,12 @@ export type Tolerance =
 
 // MAIN
 
-/** Size of one float32 ulp at |v| (the gap to the next float32 away from zero). */
+/**
+ * Size of one float32 ulp at |v| (the gap to the next float32 away from zero).
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function ulp32(v: number): number {
   const a = Math.abs(f32(v));
   if (a === 0) return 2 ** -149;
@@ -36,7 +41,12 @@ export function ulp32(v: number): number {
   return 2 ** Math.max(base - 23, -149);
 }
 
-/** Human-readable tolerance string. */
+/**
+ * Human-readable tolerance string.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function toleranceName(t: Tolerance): string {
   switch (t.kind) {
     case 'exact':
@@ -71,7 +81,12 @@ function allowed(t: Tolerance, ref: number, refScale: number, i: number): number
   }
 }
 
-/** Compare two arrays element-wise under a tolerance. */
+/**
+ * Compare two arrays element-wise under a tolerance.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function compareArrays(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance, shapes?: { got: readonly number[]; ref: readonly number[] }): OutputCheck {
   const tolerance = toleranceName(tol);
   if (shapes && (shapes.got.length !== shapes.ref.length || shapes.got.some((d, i) => d !== shapes.ref[i]))) {
@@ -101,31 +116,56 @@ export function compareArrays(name: string, got: ArrayLike<number>, ref: ArrayLi
   return { name, ok: false, tolerance, detail: `${bad}/${ref.length} outside; worst at [${worst}]: ${got[worst]} vs ${ref[worst]} (|Δ| ${worstD.toExponential(2)})` };
 }
 
-/** Compare two scalars under a tolerance. */
+/**
+ * Compare two scalars under a tolerance.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function compareScalar(name: string, got: number, ref: number, tol: Tolerance): OutputCheck {
   const c = compareArrays(name, [got], [ref], tol);
   return c.ok ? { ...c, detail: `${got} vs ${ref}` } : { ...c, detail: `${got} vs reference ${ref}` };
 }
 
-/** Compare two JSON-like values for equality (strings, integers, flags). */
+/**
+ * Compare two JSON-like values for equality (strings, integers, flags).
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function compareValue(name: string, got: unknown, ref: unknown): OutputCheck {
   const g = JSON.stringify(got);
   const r = JSON.stringify(ref);
   return { name, ok: g === r, tolerance: 'exact', detail: g === r ? g : `${g} vs reference ${r}` };
 }
 
-/** Decode an ARRAY at `where` ("inputs.x", "outputs.round_loss.b20", "outputs.stages[2].y"). */
+/**
+ * Decode an ARRAY at `where` ("inputs.x", "outputs.round_loss.b20", "outputs.stages[2].y").
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function getArray(c: ConformanceCase, where: string): VecArray {
   return decodeArray(getValue(c, where), c.dir, `${c.component}/${c.case}: ${where}`);
 }
 
-/** Float32 data of an ARRAY. */
+/**
+ * Float32 data of an ARRAY.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function getF32(c: ConformanceCase, where: string): { shape: readonly number[]; data: Float32Array } {
   const a = getArray(c, where);
   return { shape: a.shape, data: Float32Array.from(a.data) };
 }
 
-/** Resolve a dotted path with [i] indices inside the case. */
+/**
+ * Resolve a dotted path with [i] indices inside the case.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function getValue(c: ConformanceCase, where: string): unknown {
   const parts = where.split('.').flatMap((p) => p.split(/\[(\d+)\]/).filter((s) => s !== ''));
   let v: unknown = c;
@@ -137,7 +177,12 @@ export function getValue(c: ConformanceCase, where: string): unknown {
   return v;
 }
 
-/** A number stored either as a JSON scalar or as a shape-[] / [1] ARRAY. */
+/**
+ * A number stored either as a JSON scalar or as a shape-[] / [1] ARRAY.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function getNumber(c: ConformanceCase, where: string): number {
   const v = getValue(c, where);
   if (typeof v === 'number') return v;
@@ -148,7 +193,12 @@ export function getNumber(c: ConformanceCase, where: string): number {
   throw new Error(`${c.component}/${c.case}: '${where}' is not a number`);
 }
 
-/** A required numeric parameter. */
+/**
+ * A required numeric parameter.
+ * @source authors-reference README "Numerics: what matching means"
+ * @deviation none
+ * @precision exact
+ */
 export function param(c: ConformanceCase, name: string): number {
   const v = c.params[name];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${c.component}/${c.case}: params.${name} missing or not a number (got ${JSON.stringify(v)})`);

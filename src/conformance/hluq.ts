@@ -17,7 +17,12 @@ import type { ComponentChecker, ConformanceCase, OutputCheck } from './types';
 
 const EXACT = { kind: 'exact' } as const;
 
-/** The flag an output was produced with, from `params.outputs_by_flag`. */
+/**
+ * The flag an output was produced with, from `params.outputs_by_flag`.
+ * @source authors-reference README "Flags"
+ * @deviation none
+ * @precision exact
+ */
 export function flagFor(c: ConformanceCase, output: string, flag: string): boolean {
   const map = c.params['outputs_by_flag'] as Record<string, Record<string, unknown>> | undefined;
   const v = map?.[output]?.[flag];

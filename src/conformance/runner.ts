@@ -61,7 +61,12 @@ export function readIndex(vectorsDir: string): IndexEntry[] {
   });
 }
 
-/** Run a single index entry; never throws. */
+/**
+ * Run a single index entry; never throws.
+ * @source authors-reference README "Layout and format"
+ * @deviation none
+ * @precision exact
+ */
 export function runCase(vectorsDir: string, e: IndexEntry, checkers: Readonly<Record<string, ComponentChecker>> = CHECKERS): CaseResult {
   const fail = (error: string): CaseResult => ({ component: e.component, case: e.case, ok: false, checks: [], error });
   const checker = checkers[e.component];

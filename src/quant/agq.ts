@@ -37,14 +37,24 @@ function agqLevelsCount(p: AgqParams, fn: string): number {
   return 2 ** p.bits;
 }
 
-/** Unchecked kernel: exponent code of one value. */
+/**
+ * Unchecked kernel: exponent code of one value.
+ * @paper AHCQ-SAM:v4 §AGQ (METHOD.md §4.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function agqCodeKernel(x: number, s: number, tau: number, L: number): number {
   const xc = Math.max(x, AGQ_FLOOR);
   const e = roundHalfEven(f32(-f32(Math.log2(f32(xc / s))) * tau));
   return e >= L ? L : clamp(e, 0, L - 1) + 0;
 }
 
-/** Unchecked kernel: value of one exponent code. */
+/**
+ * Unchecked kernel: value of one exponent code.
+ * @paper AHCQ-SAM:v4 §AGQ (METHOD.md §4.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function agqValueKernel(e: number, s: number, tau: number, L: number): number {
   if (e >= L) return 0;
   return f32(s * f32(2 ** f32(-e / tau)));

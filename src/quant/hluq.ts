@@ -67,7 +67,12 @@ export function hluqLevelSplit(p: HluqParams, fn = 'hluqLevelSplit'): { L: numbe
   return { L, lLog, lUni: L - lLog };
 }
 
-/** Unchecked kernel of quantizeHluq (parameters already validated). */
+/**
+ * Unchecked kernel of quantizeHluq (parameters already validated).
+ * @paper AHCQ-SAM:v4 §HLUQ (METHOD.md §3.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function hluqCodeKernel(x: number, p: HluqParams, lLog: number, lUni: number, referenceCompat: boolean): HluqCode {
   const xs = f32(x - p.m); // x' = x − m
   if (xs <= p.sLog) {
@@ -85,7 +90,12 @@ export function hluqCodeKernel(x: number, p: HluqParams, lLog: number, lUni: num
   return lLog + u;
 }
 
-/** Unchecked kernel of dequantizeHluq. */
+/**
+ * Unchecked kernel of dequantizeHluq.
+ * @paper AHCQ-SAM:v4 §HLUQ (METHOD.md §3.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function hluqValueKernel(c: HluqCode, p: HluqParams, lLog: number): number {
   if (c === 0) return f32(0 + p.m);
   if (c < lLog) return f32(f32(p.sLog * 2 ** -(lLog - c)) + p.m);

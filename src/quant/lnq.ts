@@ -46,19 +46,34 @@ export function lnqSteps(p: LnqParams, opts: CompatOptions = {}, fn = 'lnqSteps'
   return opts.referenceCompat ? 2 ** p.bits : 2 ** p.bits - 1;
 }
 
-/** Unchecked: float32 `ln(1 + α·s)` (the normaliser shared by encoder and decoder). */
+/**
+ * Unchecked: float32 `ln(1 + α·s)` (the normaliser shared by encoder and decoder).
+ * @paper AHCQ-SAM:v4 §LNQ (METHOD.md §3.4)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 function lnqDenominator(s: number, a: number): number {
   return f32(Math.log(f32(1 + f32(a * s))));
 }
 
-/** Unchecked kernel: code of one value. */
+/**
+ * Unchecked kernel: code of one value.
+ * @paper AHCQ-SAM:v4 §LNQ (METHOD.md §3.4)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function lnqCodeKernel(x: number, s: number, a: number, nq: number, den: number): number {
   const xc = clamp(x, LNQ_FLOOR, s);
   const t = f32(f32(Math.log(f32(1 + f32(a * xc)))) / den);
   return clamp(roundHalfEven(f32(t * nq)), 0, nq);
 }
 
-/** Unchecked kernel: value of one code. */
+/**
+ * Unchecked kernel: value of one code.
+ * @paper AHCQ-SAM:v4 §LNQ (METHOD.md §3.4)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function lnqValueKernel(q: number, a: number, nq: number, den: number): number {
   if (q === 0) return 0;
   return f32(f32(f32(Math.exp(f32(f32(q / nq) * den))) - 1) / a);

@@ -60,7 +60,12 @@ export function calcQParams(mn: number, mx: number, opts: CalcQParamsOptions): {
   return calcQParamsKernel(mn, mx, qmin, qmax, opts.symmetric ?? false, opts.precision === 'float64');
 }
 
-/** Unchecked kernel of calcQParams (finite inputs, valid range). */
+/**
+ * Unchecked kernel of calcQParams (finite inputs, valid range).
+ * @paper AHCQ-SAM:v4 §Uniform (METHOD.md §2.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function calcQParamsKernel(mn: number, mx: number, qmin: number, qmax: number, symmetric: boolean, float64: boolean): { scale: number; zeroPoint: number } {
   const r = float64 ? (v: number) => v : f32;
   const mnNeg = Math.min(mn, 0);
@@ -75,12 +80,22 @@ export function calcQParamsKernel(mn: number, mx: number, qmin: number, qmax: nu
   return { scale, zeroPoint: zeroPoint + 0 }; // + 0 turns a −0 into +0
 }
 
-/** Unchecked kernel: the integer code of `x`. */
+/**
+ * Unchecked kernel: the integer code of `x`.
+ * @paper AHCQ-SAM:v4 §Uniform (METHOD.md §2.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function quantizeKernel(x: number, s: number, z: number, qmin: number, qmax: number): number {
   return clamp(roundHalfEven(f32(x / s)) + z, qmin, qmax);
 }
 
-/** Unchecked kernel: fake-quantized `x` (float32). */
+/**
+ * Unchecked kernel: fake-quantized `x` (float32).
+ * @paper AHCQ-SAM:v4 §Uniform (METHOD.md §2.2)
+ * @deviation none (no argument checks: callers validate once per tensor)
+ * @precision as the checked function it serves
+ */
 export function fakeQuantKernel(x: number, s: number, z: number, qmin: number, qmax: number): number {
   return f32((clamp(roundHalfEven(f32(x / s)) + z, qmin, qmax) - z) * s);
 }
