@@ -25,7 +25,13 @@ export interface ForwardHooks {
 
 // MAIN
 
-/** Observe `t` as `name`, without transforming it. */
+/**
+ * Observe `t` as `name`, without transforming it; returns `t`.
+ * @source this project (hook contract above)
+ * @equation observe(name, t) = t
+ * @deviation none
+ * @precision exact
+ */
 export function observe(hooks: ForwardHooks | undefined, name: string, t: Tensor): Tensor {
   hooks?.observe?.(name, t);
   return t;

@@ -15,7 +15,12 @@ export interface LayerNormAttrs {
 
 // MAIN
 
-/** Validate the epsilon attribute (shared with layerNorm2d). */
+/**
+ * Validate the required epsilon attribute and return it (shared with layerNorm2d).
+ * @source SAM-code@dca509f build_sam.py#_build_sam, modeling/common.py#LayerNorm2d, modeling/transformer.py (three different ε)
+ * @deviation none
+ * @precision exact
+ */
 export function requireEpsilon(fn: string, attrs: LayerNormAttrs | undefined): number {
   const eps = attrs?.epsilon;
   specRequire(typeof eps === 'number' && Number.isFinite(eps) && eps > 0, {

@@ -16,6 +16,9 @@ import { requireInput, requireRank } from './check';
  * Blocking (for speed only; the arithmetic is the plain k-ascending fp64 sum): b is packed into
  * float64 column panels of 4, and each 4×4 output tile keeps its 16 accumulators in locals, so every
  * loaded a and b value feeds four products. Rows/columns beyond M/N are clamped reads / skipped writes.
+ * @source PyTorch torch.addmm semantics (c = bias + a·b)
+ * @equation c[i, j] = bias[j] + Σ_k a[i, k] · b[k, j]
+ * @deviation none
  * @precision fp64-accumulate (from bias[j] or 0, then k ascending), fp32-store
  */
 export function gemmInto(
