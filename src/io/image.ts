@@ -104,7 +104,12 @@ export function tensorToImage(t: Tensor<'uint8'>): RgbImage {
   return { height: t.shape[0]!, width: t.shape[1]!, data: t.data };
 }
 
-/** Precondition block shared by the functions that take an `RgbImage`. */
+/**
+ * Precondition block shared by the functions that take an `RgbImage`: positive integer size, data of W·H·3 bytes.
+ * @source project (RgbImage record invariant)
+ * @deviation none
+ * @precision exact
+ */
 export function checkRgbImage(fn: string, img: RgbImage): void {
   specRequire(Number.isInteger(img.width) && img.width >= 1, { fn, what: 'image.width', rule: 'be a positive integer', got: img.width });
   specRequire(Number.isInteger(img.height) && img.height >= 1, { fn, what: 'image.height', rule: 'be a positive integer', got: img.height });
@@ -154,7 +159,7 @@ function decodePng(bytes: Uint8Array, source: string): RgbImage {
 
   // tRNS makes pngjs zero the RGB of "transparent" pixels; PIL's convert('RGB') keeps them, so drop it.
   const kept = chunks.filter((c) => c.type !== 'tRNS');
-  const stream = kept.length === chunks.length ? bytes : concatBytes([bytes.subarray(0, PNG_SIGNATURE.length), ...kept.map((c) => bytes.subarray(c.start, c.end))]);
+  const stream = kept.length === chunks.length ? bytes : Buffer.concat([bytes.subarray(0, PNG_SIGNATURE.length), ...kept.map((c) => bytes.subarray(c.start, c.end))]);
 
   let decoded: { width: number; height: number; depth: number; colorType: number; data: ArrayLike<number> };
   try {
@@ -181,16 +186,6 @@ function decodePng(bytes: Uint8Array, source: string): RgbImage {
     out[3 * p + 2] = toByte(data[4 * p + 2]!);
   }
   return { width, height, data: out };
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 // JPEG

@@ -3,6 +3,7 @@
  * [0, 1] (x first), and the same grid in the pixel coordinates of an H×W image.
  */
 import { specRequire, tensor, type Tensor } from '../tensor';
+import { requireImageSize } from './preprocess';
 
 // MAIN
 
@@ -40,8 +41,8 @@ export function buildPointGrid(nPerSide: number): Tensor<'float64'> {
  */
 export function pointGridForImage(nPerSide: number, size: readonly [number, number]): Tensor<'float64'> {
   const fn = 'pointGridForImage';
+  requireImageSize(fn, 'size', size);
   const [H, W] = size;
-  specRequire(size.length === 2 && Number.isInteger(H) && Number.isInteger(W) && H >= 1 && W >= 1, { fn, what: 'size', rule: 'be [H, W] of positive integers', got: size });
   const grid = buildPointGrid(nPerSide); // [n·n, 2]
   const out = new Float64Array(grid.data.length);
   for (let k = 0; k < out.length; k += 2) {

@@ -8,7 +8,7 @@
 import { specRequire, requireShape, requireFinite, tensor, type Tensor } from '../tensor';
 import { interpolateBilinear } from '../ops/interpolate-bilinear';
 import { slice } from '../ops/slice';
-import { SAM_IMAGE_SIZE } from './preprocess';
+import { SAM_IMAGE_SIZE, requireImageSize } from './preprocess';
 
 // CONSTANTS
 
@@ -43,13 +43,8 @@ export function postprocessMasks(
     rule: `be [h, w] with integers in [1, L = ${L}]`,
     got: inputSize,
   });
+  requireImageSize(fn, 'origSize', origSize);
   const [H, W] = origSize;
-  specRequire(origSize.length === 2 && Number.isInteger(H) && Number.isInteger(W) && H >= 1 && W >= 1, {
-    fn,
-    what: 'origSize',
-    rule: 'be [H, W] of positive integers',
-    got: origSize,
-  });
   requireFinite(fn, 'lowRes.data', lowRes.data);
 
   const [B, C] = lowRes.shape as [number, number, number, number];

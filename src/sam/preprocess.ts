@@ -190,6 +190,16 @@ export function applyBoxes(
   return scaleXY(fn, boxes, origSize, inputSize); // [..., 4] viewed as [..., 2, 2]: alternating x, y
 }
 
+/**
+ * Precondition: `size` is an image size [H, W] (or [h, w]) of two positive integers; `what` names it in the error.
+ * @source project (shared precondition of the SAM pre/post-processing functions)
+ * @deviation none
+ * @precision exact
+ */
+export function requireImageSize(fn: string, what: string, size: readonly number[]): void {
+  specRequire(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d >= 1), { fn, what, rule: 'be [H, W] of positive integers', got: size });
+}
+
 // HELPERS
 
 interface PilCoeffs {
@@ -242,9 +252,8 @@ function clip8(acc: number): number {
 }
 
 function checkSizes(fn: string, origSize: readonly [number, number], inputSize: readonly [number, number]): void {
-  for (const [what, s] of [['origSize', origSize], ['inputSize', inputSize]] as const) {
-    specRequire(s.length === 2 && s.every((d) => Number.isInteger(d) && d >= 1), { fn, what, rule: 'be [height, width] of positive integers', got: s });
-  }
+  requireImageSize(fn, 'origSize', origSize);
+  requireImageSize(fn, 'inputSize', inputSize);
 }
 
 /** Multiply even positions of the last axis by w/W and odd positions by h/H (float64), store float32. */
