@@ -91,6 +91,27 @@ export function mlpHead(weights: StateDict, name: string, x: Tensor, dims: reado
 }
 
 /**
+ * The decoder's output upscaling of the image tokens: ConvT 2×2/2 (C → C/4) → LayerNorm2d → GELU →
+ * ConvT 2×2/2 (C/4 → C/8) → GELU.
+ * @source SAM-code@dca509f segment_anything/modeling/mask_decoder.py#MaskDecoder.output_upscaling
+ * @equation U = gelu(ConvT₃(gelu(LN2d₁(ConvT₀(x)))))
+ * @deviation none
+ * @precision fp64-accumulate, fp32-store per op; GELU is the exact erf form
+ */
+export function outputUpscaling(weights: StateDict, cfg: MaskDecoderConfig, x: Tensor): Tensor {
+  const fn = 'outputUpscaling';
+  const C = cfg.transformerDim;
+  requireF32(fn, 'x', x, 4);
+  specRequire(x.shape[1] === C, { fn, what: 'x.shape[1]', rule: `equal transformerDim = ${C}`, got: x.shape });
+  const w = (i: number, s: number[]): Tensor => param(fn, weights, `${MD}.output_upscaling.${i}.weight`, s);
+  const b = (i: number, n: number): Tensor => param(fn, weights, `${MD}.output_upscaling.${i}.bias`, [n]);
+  const ct = { stride: [2, 2] as [number, number], padding: [0, 0] as [number, number], outputPadding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+  let u = convTranspose2d(x, w(0, [C, C / 4, 2, 2]), b(0, C / 4), ct); // [B, C/4, 2h, 2w]
+  u = gelu(layerNorm2d(u, w(1, [C / 4]), b(1, C / 4), { epsilon: cfg.ln2dEps }));
+  return gelu(convTranspose2d(u, w(3, [C / 4, C / 8, 2, 2]), b(3, C / 8), ct)); // [B, C/8, 4h, 4w]
+}
+
+/**
  * All mask-token outputs: transformer on [iou_token, mask_tokens, sparse] over (image + dense), then
  * output upscaling, hypernetwork MLPs and the IoU head.
  * @source SAM-code@dca509f segment_anything/modeling/mask_decoder.py#MaskDecoder.predict_masks
@@ -144,14 +165,7 @@ export function predictMasks(weights: StateDict, cfg: MaskDecoderConfig, inputs:
   const { queries: hs, keys } = twoWayTransformer(weights, cfg.transformer, { imageEmbedding: src, imagePe, pointEmbedding: tokens }, hooks);
   hooks?.observe?.(`${MD}.transformer`, hs);
 
-  // output upscaling of the updated image tokens
-  const up = (i: number, s: number[]): Tensor => param(fn, weights, `${MD}.output_upscaling.${i}.weight`, s);
-  const upb = (i: number, n: number): Tensor => param(fn, weights, `${MD}.output_upscaling.${i}.bias`, [n]);
-  const ct = { stride: [2, 2] as [number, number], padding: [0, 0] as [number, number], outputPadding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
-  const img = view(permute(keys, [0, 2, 1]), [B, C, h, w]); // [B, hw, C] → [B, C, h, w]
-  let u = convTranspose2d(img, up(0, [C, C / 4, 2, 2]), upb(0, C / 4), ct); // [B, C/4, 2h, 2w]
-  u = gelu(layerNorm2d(u, up(1, [C / 4]), upb(1, C / 4), { epsilon: cfg.ln2dEps }));
-  u = gelu(convTranspose2d(u, up(3, [C / 4, c8, 2, 2]), upb(3, c8), ct)); // [B, c8, 4h, 4w]
+  const u = outputUpscaling(weights, cfg, view(permute(keys, [0, 2, 1]), [B, C, h, w])); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
   hooks?.observe?.(`${MD}.output_upscaling`, u);
 
   // hypernetwork vectors, one per mask token  [B, T, c8]
