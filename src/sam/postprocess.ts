@@ -8,7 +8,8 @@
 import { specRequire, requireShape, requireFinite, tensor, type Tensor } from '../tensor';
 import { interpolateBilinear } from '../ops/interpolate-bilinear';
 import { slice } from '../ops/slice';
-import { SAM_IMAGE_SIZE, requireImageSize } from './preprocess';
+import { SAM_IMAGE_SIZE } from './config';
+import { requireImageSize } from './preprocess';
 
 // CONSTANTS
 

@@ -6,6 +6,7 @@
  * Legend: H, W = original size; h, w = resized size (longest side L); C = channels.
  */
 import { f32, specRequire, requireShape, tensor, type Tensor } from '../tensor';
+import { SAM_IMAGE_SIZE, SAM_PIXEL_MEAN, SAM_PIXEL_STD } from './config';
 
 // TYPES
 
@@ -20,16 +21,6 @@ export interface PreprocessedImage {
 }
 
 // CONSTANTS
-
-/**
- * Per-channel RGB mean of SAM's `pixel_mean` buffer, in 0..255 units (ImageNet statistics).
- * Defined here because `src/sam/config.ts` did not exist when this file was written.
- */
-export const SAM_PIXEL_MEAN: readonly [number, number, number] = [123.675, 116.28, 103.53];
-/** Per-channel RGB standard deviation of SAM's `pixel_std` buffer, in 0..255 units. */
-export const SAM_PIXEL_STD: readonly [number, number, number] = [58.395, 57.12, 57.375];
-/** SAM's image-encoder input side (`ImageEncoderViT.img_size`). */
-export const SAM_IMAGE_SIZE = 1024;
 
 /** Fixed-point precision of Pillow's 8-bit resampler: 32 − 8 − 2 = 22 fractional bits. */
 const PIL_PRECISION_BITS = 22;
