@@ -6,6 +6,10 @@
  *
  * Legend: B prompt batch, C = transformer dim (256), T = 1 + numMultimaskOutputs mask tokens (4),
  * Ns sparse tokens, Nt = 1 + T + Ns decoder tokens, h×w image-embedding grid (64×64), c8 = C/8 (32).
+ *
+ * Hooks: the transformer's (see two-way-transformer.ts); the heads stay float (METHOD.md §10.1) and are
+ * only observed: `mask_decoder.tokens` [B, Nt, C], `mask_decoder.transformer` (hs) [B, Nt, C],
+ * `mask_decoder.output_upscaling` [B, c8, 4h, 4w].
  */
 import { specRequire, view, type Tensor } from '../tensor';
 import { add, convTranspose2d, gelu, layerNorm2d, linear, matmul, permute, relu } from '../ops';
