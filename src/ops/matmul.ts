@@ -63,12 +63,20 @@ export function gemmInto(
         c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
         c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
       }
-      // (3) store the valid part of the tile (fp32 rounding happens here)
-      const cols = Math.min(4, N - j0);
-      const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
-      for (let r = 0; r < 4 && i0 + r < M; r++) {
-        const o = cOff + (i0 + r) * N + j0;
-        for (let jj = 0; jj < cols; jj++) c[o + jj] = tile[r * 4 + jj]!;
+      // (3) store the tile (fp32 rounding happens here); partial tiles at the M/N edges store only valid entries
+      if (i0 + 4 <= M && j0 + 4 <= N) {
+        let o = cOff + i0 * N + j0;
+        c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += N;
+        c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += N;
+        c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += N;
+        c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+      } else {
+        const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+        const cols = Math.min(4, N - j0);
+        for (let r = 0; r < 4 && i0 + r < M; r++) {
+          const o = cOff + (i0 + r) * N + j0;
+          for (let jj = 0; jj < cols; jj++) c[o + jj] = tile[r * 4 + jj]!;
+        }
       }
     }
   }
