@@ -106,12 +106,15 @@ describe.skipIf(!hasShared(CAG_DIR))('CAG grouping — conformance (authors-refe
   it.each(['group4_b4_C64', 'group4_b6_C48', 'group4_b8_C40'])('%s: per-channel params, y_test, and each stage pass the checker', (name) => {
     for (const k of checkCag(load(name))) expect(k.ok, `${k.name}: ${k.detail}`).toBe(true);
   });
-  it.each(['progressive_b5_C96', 'progressive_b4_C128'])('%s: everything passes except stage K=16, where our seeded k-means (n_init 10) lands in a worse local optimum', (name) => {
-    const checks = checkCag(load(name));
-    const failed = checks.filter((k) => !k.ok);
-    // Known, reported difference (RNG streams differ from NumPy's): stages[1].partition only.
-    expect(failed.map((k) => k.name)).toEqual(['stages[1].partition']);
-    expect(failed[0]!.detail).toContain('ours HIGHER');
+  it.each(['progressive_b5_C96', 'progressive_b4_C128'])('%s: every stage passes with the default 100 k-means starts', (name) => {
+    for (const k of checkCag(load(name))) expect(k.ok, `${k.name}: ${k.detail}`).toBe(true);
+  });
+  it('with the reference\'s 10 starts our stream lands in a worse optimum at K=16 of progressive_b5_C96 (why the default is 100)', () => {
+    const c = load('progressive_b5_C96');
+    const s0 = c.outputs.stages[0];
+    const labels = s0.labels.data as number[], S = s0.group_scales.data as number[], Z = s0.group_zero_points.data as number[];
+    const st = cagGroupChannels(labels.map((l) => S[l]!), labels.map((l) => Z[l]!), { bits: 5, stages: [16], nInit: 10 })[0]!;
+    expect(st.inertia).toBeGreaterThan(c.outputs.stages[1].inertia * (1 + 1e-6));
   });
   it('with more k-means restarts the K=16 stage of progressive_b5_C96 reaches the reference inertia or lower', () => {
     const c = load('progressive_b5_C96');

@@ -7,7 +7,11 @@ import { FormatError, SpecError } from '../tensor';
 
 type Command = { summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
 
-const COMMANDS: Record<string, Command> = {};
+const COMMANDS: Record<string, Command> = {
+  segment: { summary: 'segment a photo from point/box prompts (writes mask and overlay PNGs)', load: () => import('./segment') },
+  demo: { summary: 'segment the bundled photos with MobileSAM and write overlays to out/demo/', load: () => import('./demo') },
+  conformance: { summary: "run the authors' reference vectors (--vectors DIR) through the quantizers", load: () => import('./conformance') },
+};
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(12)} ${c.summary}`);
