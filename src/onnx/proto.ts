@@ -23,10 +23,14 @@
  *   AttributeProto, ValueInfoProto field meanings and TensorProto.DataType numbering.
  */
 import { createHash } from 'node:crypto';
-import { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
 import { readFileOrThrow } from '../io/fs';
 import { bfloat16BitsToNumber, float16BitsToNumber } from '../io/safetensors';
 import { FormatError, numel, type DType, type Tensor } from '../tensor';
+
+// onnx-proto is CommonJS: take the namespace from its default export (works under tsx and vitest).
+const onnxRt = onnxProto.onnx;
 
 // TYPES
 
@@ -114,7 +118,7 @@ const ITEM_BYTES: Record<number, number> = {
 /** Decode one TensorProto into a Tensor (see header for the dtype rules). */
 function decodeTensor(t: onnx.ITensorProto, source: string, what: string): Tensor<DType> {
   const name = `${what} '${t.name ?? ''}'`;
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
+  if (t.dataLocation === onnxRt.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
     throw new FormatError(source, `${name} uses external data, which is not supported`);
   }
   const shape = (t.dims ?? []).map((d) => int64ToNumber(d as Int64Like));
@@ -256,7 +260,7 @@ function valueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
 export function decodeOnnxModel(bytes: Uint8Array, source: string): OnnxGraph {
   let model: onnx.ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = onnxRt.ModelProto.decode(bytes);
   } catch (e) {
     throw new FormatError(source, `not a valid ONNX ModelProto (${(e as Error).message})`);
   }

@@ -24,7 +24,8 @@
  *   - every activation is exact (erf) GELU; the last PatchMerging uses stride 1 (MobileSAM change).
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { add, conv2d, gelu, layerNorm, layerNorm2d, linear, matmul, pad, permute, scale, slice, softmax } from '../ops';
+import { add, pad, permute, scale, slice } from '../ops';
+import { referenceBackend, type Backend } from '../ops/backend';
 import { tap, type ForwardHooks } from '../nn/hooks';
 
 // TYPES
@@ -121,9 +122,9 @@ function w(weights: TinyViTWeights, key: string, fn = FN): Tensor {
 }
 
 /** Conv2d_BN (BN folded) with the convInput hook: x [B, C, H, W] → [B, O, Ho, Wo]. */
-function convBn(x: Tensor, weights: TinyViTWeights, name: string, stride: number, pad: number, groups: number, hooks: TinyViTHooks): Tensor {
+function convBn(x: Tensor, weights: TinyViTWeights, name: string, stride: number, pad: number, groups: number, hooks: TinyViTHooks, be: Backend): Tensor {
   const xi = hooks.convInput ? hooks.convInput(name, x) : x;
-  return conv2d(xi, w(weights, `${name}.weight`), weights[`${name}.bias`], {
+  return be.conv2d(xi, w(weights, `${name}.weight`), weights[`${name}.bias`], {
     stride: [stride, stride],
     padding: [pad, pad],
     dilation: [1, 1],
@@ -132,9 +133,9 @@ function convBn(x: Tensor, weights: TinyViTWeights, name: string, stride: number
 }
 
 /** Linear with the linearInput hook: x [..., in] → [..., out]. */
-function lin(x: Tensor, weights: TinyViTWeights, name: string, hooks: TinyViTHooks): Tensor {
+function lin(x: Tensor, weights: TinyViTWeights, name: string, hooks: TinyViTHooks, be: Backend): Tensor {
   const xi = hooks.linearInput ? hooks.linearInput(name, x) : x;
-  return linear(xi, w(weights, `${name}.weight`), w(weights, `${name}.bias`));
+  return be.linear(xi, w(weights, `${name}.weight`), w(weights, `${name}.bias`));
 }
 
 /** [B, H, W, C] → [B, C, H, W]. */
@@ -297,10 +298,10 @@ export function requireTinyViTWeights(weights: TinyViTWeights, cfg: TinyViTConfi
  * @deviation none (BN folded)
  * @precision fp64-accumulate, fp32-store per op
  */
-export function tinyViTPatchEmbed(x: Tensor, weights: TinyViTWeights, hooks: TinyViTHooks = {}): Tensor {
-  let y = convBn(x, weights, 'patch_embed.seq.0.c', 2, 1, 1, hooks); // [B, C₀/2, H/2, W/2]
-  y = gelu(y);
-  return convBn(y, weights, 'patch_embed.seq.2.c', 2, 1, 1, hooks); // [B, C₀, H/4, W/4]
+export function tinyViTPatchEmbed(x: Tensor, weights: TinyViTWeights, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
+  let y = convBn(x, weights, 'patch_embed.seq.0.c', 2, 1, 1, hooks, be); // [B, C₀/2, H/2, W/2]
+  y = be.gelu(y);
+  return convBn(y, weights, 'patch_embed.seq.2.c', 2, 1, 1, hooks, be); // [B, C₀, H/4, W/4]
 }
 
 /**
@@ -310,12 +311,12 @@ export function tinyViTPatchEmbed(x: Tensor, weights: TinyViTWeights, hooks: Tin
  * @deviation none (BN folded; drop_path is identity at inference)
  * @precision fp64-accumulate, fp32-store per op
  */
-export function tinyViTMBConv(x: Tensor, weights: TinyViTWeights, prefix: string, hooks: TinyViTHooks = {}): Tensor {
+export function tinyViTMBConv(x: Tensor, weights: TinyViTWeights, prefix: string, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   const hidden = w(weights, `${prefix}.conv2.c.weight`).shape[0]!;
-  let y = gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks)); // [B, E·C, H, W]
-  y = gelu(convBn(y, weights, `${prefix}.conv2.c`, 1, 1, hidden, hooks)); // [B, E·C, H, W] depthwise
-  y = convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks); // [B, C, H, W]
-  return gelu(add(y, x));
+  let y = be.gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be)); // [B, E·C, H, W]
+  y = be.gelu(convBn(y, weights, `${prefix}.conv2.c`, 1, 1, hidden, hooks, be)); // [B, E·C, H, W] depthwise
+  y = convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks, be); // [B, C, H, W]
+  return be.gelu(add(y, x));
 }
 
 /**
@@ -325,11 +326,11 @@ export function tinyViTMBConv(x: Tensor, weights: TinyViTWeights, prefix: string
  * @deviation none (BN folded)
  * @precision fp64-accumulate, fp32-store per op
  */
-export function tinyViTPatchMerging(x: Tensor, weights: TinyViTWeights, prefix: string, stride: number, hooks: TinyViTHooks = {}): Tensor {
+export function tinyViTPatchMerging(x: Tensor, weights: TinyViTWeights, prefix: string, stride: number, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   const O = w(weights, `${prefix}.conv1.c.weight`).shape[0]!;
-  let y = gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks)); // [B, O, H, W]
-  y = gelu(convBn(y, weights, `${prefix}.conv2.c`, stride, 1, O, hooks)); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
-  return convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
+  let y = be.gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be)); // [B, O, H, W]
+  y = be.gelu(convBn(y, weights, `${prefix}.conv2.c`, stride, 1, O, hooks, be)); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
+  return convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks, be); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
 }
 
 /**
@@ -340,22 +341,22 @@ export function tinyViTPatchMerging(x: Tensor, weights: TinyViTWeights, prefix: 
  * @deviation none
  * @precision fp64-accumulate, fp32-store per op
  */
-export function tinyViTAttention(x: Tensor, weights: TinyViTWeights, prefix: string, attrs: TinyViTBlockAttrs, hooks: TinyViTHooks = {}): Tensor {
+export function tinyViTAttention(x: Tensor, weights: TinyViTWeights, prefix: string, attrs: TinyViTBlockAttrs, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   const [Bw, N, C] = x.shape as [number, number, number];
   const heads = attrs.numHeads;
   const hd = C / heads;
   const ab = w(weights, `${prefix}.attention_bias`);
   specRequire(ab.shape[1] === N, { fn: 'tinyViTAttention', what: `weights['${prefix}.attention_bias'].shape[1]`, rule: `equal tokens per window ${N}`, got: ab.shape[1] });
-  const xn = layerNorm(x, w(weights, `${prefix}.norm.weight`), w(weights, `${prefix}.norm.bias`), { epsilon: attrs.epsilon }); // [Bw, N, C]
-  const qkv = view(lin(xn, weights, `${prefix}.qkv`, hooks), [Bw, N, heads, 3 * hd]); // [Bw, N, heads, 3·hd]
+  const xn = be.layerNorm(x, w(weights, `${prefix}.norm.weight`), w(weights, `${prefix}.norm.bias`), { epsilon: attrs.epsilon }); // [Bw, N, C]
+  const qkv = view(lin(xn, weights, `${prefix}.qkv`, hooks, be), [Bw, N, heads, 3 * hd]); // [Bw, N, heads, 3·hd]
   const q = permute(slice(qkv, [0, 0, 0, 0], [Bw, N, heads, hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
   const kT = permute(slice(qkv, [0, 0, 0, hd], [Bw, N, heads, 2 * hd]), [0, 2, 3, 1]); // [Bw, heads, hd, N]
   const v = permute(slice(qkv, [0, 0, 0, 2 * hd], [Bw, N, heads, 3 * hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
-  const logits = add(scale(matmul(q, kT), hd ** -0.5), ab); // [Bw, heads, N, N]
-  let p = softmax(logits, { axis: -1 });
+  const logits = add(scale(be.matmul(q, kT), hd ** -0.5), ab); // [Bw, heads, N, N]
+  let p = be.softmax(logits, { axis: -1 });
   if (hooks.attnProbs) p = hooks.attnProbs(prefix, p, v);
-  const o = permute(matmul(p, v), [0, 2, 1, 3]); // [Bw, N, heads, hd]
-  return lin(view(o, [Bw, N, C]), weights, `${prefix}.proj`, hooks); // [Bw, N, C]
+  const o = permute(be.matmul(p, v), [0, 2, 1, 3]); // [Bw, N, heads, hd]
+  return lin(view(o, [Bw, N, C]), weights, `${prefix}.proj`, hooks, be); // [Bw, N, C]
 }
 
 /**
@@ -366,19 +367,19 @@ export function tinyViTAttention(x: Tensor, weights: TinyViTWeights, prefix: str
  *   shortcut for H = W = ws is the same computation with one window)
  * @precision fp64-accumulate, fp32-store per op
  */
-export function tinyViTBlock(x: Tensor, weights: TinyViTWeights, prefix: string, attrs: TinyViTBlockAttrs, hooks: TinyViTHooks = {}): Tensor {
+export function tinyViTBlock(x: Tensor, weights: TinyViTWeights, prefix: string, attrs: TinyViTBlockAttrs, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   const [B, H, W, C] = x.shape as [number, number, number, number];
   const ws = attrs.windowSize;
   // (1) window attention with residual
   const { windows, hp, wp } = partition(x, ws); // [B·nW, N, C]
-  const att = tinyViTAttention(windows, weights, `${prefix}.attn`, attrs, hooks); // [B·nW, N, C]
+  const att = tinyViTAttention(windows, weights, `${prefix}.attn`, attrs, hooks, be); // [B·nW, N, C]
   const a = add(x, unpartition(att, ws, hp, wp, B, H, W)); // [B, H, W, C]
   // (2) local depthwise conv, channel-first
-  const c = toChannelLast(convBn(toChannelFirst(a), weights, `${prefix}.local_conv.c`, 1, 1, C, hooks)); // [B, H, W, C]
+  const c = toChannelLast(convBn(toChannelFirst(a), weights, `${prefix}.local_conv.c`, 1, 1, C, hooks, be)); // [B, H, W, C]
   // (3) MLP with its own LayerNorm, residual
-  const n = layerNorm(c, w(weights, `${prefix}.mlp.norm.weight`), w(weights, `${prefix}.mlp.norm.bias`), { epsilon: attrs.epsilon });
-  const h = gelu(lin(n, weights, `${prefix}.mlp.fc1`, hooks)); // [B, H, W, r·C]
-  const m = lin(h, weights, `${prefix}.mlp.fc2`, hooks); // [B, H, W, C]
+  const n = be.layerNorm(c, w(weights, `${prefix}.mlp.norm.weight`), w(weights, `${prefix}.mlp.norm.bias`), { epsilon: attrs.epsilon });
+  const h = be.gelu(lin(n, weights, `${prefix}.mlp.fc1`, hooks, be)); // [B, H, W, r·C]
+  const m = lin(h, weights, `${prefix}.mlp.fc2`, hooks, be); // [B, H, W, C]
   return add(c, m);
 }
 
@@ -389,11 +390,11 @@ export function tinyViTBlock(x: Tensor, weights: TinyViTWeights, prefix: string,
  * @deviation none
  * @precision fp64-accumulate, fp32-store per op
  */
-export function tinyViTNeck(x: Tensor, weights: TinyViTWeights, epsilon: number, hooks: TinyViTHooks = {}): Tensor {
-  let y = convBn(x, weights, 'neck.0', 1, 0, 1, hooks); // [B, out, H, W]
-  y = layerNorm2d(y, w(weights, 'neck.1.weight'), w(weights, 'neck.1.bias'), { epsilon });
-  y = convBn(y, weights, 'neck.2', 1, 1, 1, hooks); // [B, out, H, W]
-  return layerNorm2d(y, w(weights, 'neck.3.weight'), w(weights, 'neck.3.bias'), { epsilon });
+export function tinyViTNeck(x: Tensor, weights: TinyViTWeights, epsilon: number, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
+  let y = convBn(x, weights, 'neck.0', 1, 0, 1, hooks, be); // [B, out, H, W]
+  y = be.layerNorm2d(y, w(weights, 'neck.1.weight'), w(weights, 'neck.1.bias'), { epsilon });
+  y = convBn(y, weights, 'neck.2', 1, 1, 1, hooks, be); // [B, out, H, W]
+  return be.layerNorm2d(y, w(weights, 'neck.3.weight'), w(weights, 'neck.3.bias'), { epsilon });
 }
 
 /**
@@ -403,8 +404,10 @@ export function tinyViTNeck(x: Tensor, weights: TinyViTWeights, epsilon: number,
  * @equation stem → MBConv×d₀ → merge → [TinyViTBlock×dᵢ → merge]… → neck
  * @deviation none
  * @precision fp64-accumulate, fp32-store per op; vs onnxruntime see spec/sam/tiny-vit.spec.ts
+ * `be` selects the compute backend (default: the reference ops; src/kernels/backend.ts#createFastBackend
+ * gives the WebAssembly SIMD kernels, tested against them).
  */
-export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, hooks: TinyViTHooks = {}): Tensor {
+export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   // preconditions
   requireTinyViTConfig(cfg);
   specRequire(x !== null && typeof x === 'object' && x.dtype === 'float32', { fn: FN, what: 'x.dtype', rule: 'be float32', got: x?.dtype });
@@ -422,14 +425,14 @@ export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, 
   const S = cfg.embedDims.length;
 
   // stem and stage 0 (channel-first)
-  let y = tinyViTPatchEmbed(x, weights, hooks); // [B, C₀, S/4, S/4]
+  let y = tinyViTPatchEmbed(x, weights, hooks, be); // [B, C₀, S/4, S/4]
   obs('patch_embed', y);
   for (let b = 0; b < cfg.depths[0]!; b++) {
-    y = tinyViTMBConv(y, weights, `layers.0.blocks.${b}`, hooks);
+    y = tinyViTMBConv(y, weights, `layers.0.blocks.${b}`, hooks, be);
     obs(`layers.0.blocks.${b}`, y);
   }
   if (S > 1) {
-    y = tinyViTPatchMerging(y, weights, 'layers.0.downsample', cfg.mergeStrides[0]!, hooks); // [B, C₁, ·, ·]
+    y = tinyViTPatchMerging(y, weights, 'layers.0.downsample', cfg.mergeStrides[0]!, hooks, be); // [B, C₁, ·, ·]
     obs('layers.0.downsample', y);
   }
   // attention stages (channel-last tokens)
@@ -437,17 +440,17 @@ export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, 
   for (let s = 1; s < S; s++) {
     const attrs: TinyViTBlockAttrs = { numHeads: cfg.numHeads[s]!, windowSize: cfg.windowSizes[s]!, epsilon: cfg.layerNormEps };
     for (let b = 0; b < cfg.depths[s]!; b++) {
-      t = tinyViTBlock(t, weights, `layers.${s}.blocks.${b}`, attrs, hooks);
+      t = tinyViTBlock(t, weights, `layers.${s}.blocks.${b}`, attrs, hooks, be);
       obs(`layers.${s}.blocks.${b}`, t);
     }
     if (s < S - 1) {
-      const m = tinyViTPatchMerging(toChannelFirst(t), weights, `layers.${s}.downsample`, cfg.mergeStrides[s]!, hooks); // [B, C', ·, ·]
+      const m = tinyViTPatchMerging(toChannelFirst(t), weights, `layers.${s}.downsample`, cfg.mergeStrides[s]!, hooks, be); // [B, C', ·, ·]
       obs(`layers.${s}.downsample`, m);
       t = toChannelLast(m);
     }
   }
   // neck (channel-first)
-  const out = tinyViTNeck(S > 1 ? toChannelFirst(t) : t, weights, cfg.neckEps, hooks); // [B, out, S/16, S/16]
+  const out = tinyViTNeck(S > 1 ? toChannelFirst(t) : t, weights, cfg.neckEps, hooks, be); // [B, out, S/16, S/16]
   obs('neck', out);
   return out;
 }

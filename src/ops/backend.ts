@@ -1,0 +1,33 @@
+/**
+ * The backend seam: the compute-heavy ops a model forward pass takes from its caller, as one record
+ * passed explicitly (no registry, no global switch). `referenceBackend` is this project's readable
+ * specification (the ops of this folder); `src/kernels/backend.ts#createFastBackend` returns the same
+ * signatures computed by WebAssembly SIMD kernels, property-tested against these.
+ */
+import { conv2d, type Conv2dAttrs } from './conv2d';
+import { gelu } from './gelu';
+import { layerNorm, type LayerNormAttrs } from './layer-norm';
+import { layerNorm2d } from './layer-norm-2d';
+import { linear } from './linear';
+import { matmul } from './matmul';
+import { softmax, type SoftmaxAttrs } from './softmax';
+import type { Tensor } from '../tensor';
+
+// TYPES
+
+/** The ops a model forward pass takes from its backend (same signatures as the reference ops). */
+export interface Backend {
+  readonly name: string;
+  readonly linear: (x: Tensor, weight: Tensor, bias?: Tensor) => Tensor;
+  readonly matmul: (a: Tensor, b: Tensor) => Tensor;
+  readonly conv2d: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
+  readonly layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
+  readonly layerNorm2d: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
+  readonly gelu: (x: Tensor) => Tensor;
+  readonly softmax: (x: Tensor, attrs?: SoftmaxAttrs) => Tensor;
+}
+
+// MAIN
+
+/** The reference ops as a Backend (the executable specification). */
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, layerNorm, layerNorm2d, gelu, softmax };
