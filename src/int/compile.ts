@@ -383,13 +383,15 @@ export function hluqEncoderThresholds(p: HluqParams): Float32Array {
  * LNQ encoder thresholds (N_q float32 thresholds) and fixed-point decoder table D[q] = ⌊p̂_q·2^F⌉.
  * @paper AHCQ-SAM:v4 §LNQ, §FPGA (BRAM look-up tables); METHOD.md §3.4
  * @equation θ_k = min{p ∈ F32 : quantizeLnq(p) ≥ k};  D[q] = roundHalfEven(p̂_q·2^F)
- * @deviation none for the encoder; the decoder's fixed point differs from p̂ by ≤ 2^−(F+1)
+ * @deviation none for the encoder; the decoder's fixed point differs from p̂ by ≤ 2^−(F+1). With s = 1 the
+ *   float32 p̂(N_q) can exceed 1 by one ulp (exp rounding); it is clamped to 1 before fixing, which leaves
+ *   D unchanged for F ≤ 21 (2^F·2^−23 < ½)
  * @precision exact
  */
 export function compileLnq(p: LnqParams, fracBits = 15): { thresholds: Float32Array; table: Int32Array; fracBits: number } {
   const nq = lnqSteps(p, {}, 'compileLnq');
   const thresholds = thresholdsFromMonotone((x) => quantizeLnq(x, p), nq + 1, -FLT_MAX, FLT_MAX);
-  return { thresholds, table: lnqDecodeFixed(lnqDecodeTable(p), fracBits), fracBits };
+  return { thresholds, table: lnqDecodeFixed(lnqDecodeTable(p).map((v) => Math.min(v, 1)), fracBits), fracBits };
 }
 
 /**
