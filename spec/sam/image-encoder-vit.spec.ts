@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { imageEncoderViT, imageEncoderViTExpectedShapes, imageEncoderViTWeightsFromStateDict, type ImageEncoderViTWeights } from '../../src/sam/image-encoder-vit';
 import { IMAGE_ENCODER_VIT_CONFIGS, SAM_ENCODER_LN_EPS, SAM_LAYERNORM2D_EPS, type ImageEncoderViTConfig } from '../../src/sam/config';
 import { createRng, SpecError, type Tensor } from '../../src/tensor';
+import { referenceBackend, type Backend } from '../../src/ops/backend';
 import { imageEncoderLoop } from '../oracles/image-encoder-loop';
 import { expectClose, maxAbsDiff } from '../helpers/close';
 import { hasShared, loadSharedNpy, missingShared, sharedPath } from '../helpers/shared';
@@ -123,6 +124,16 @@ describe('imageEncoderViT — laws', () => {
     let last: Tensor | undefined;
     const y = imageEncoderViT(x, w, SMALL, (n, t) => { if (n === 'neck.3') last = t; });
     expect(last).toBe(y);
+  });
+  it('backend seam: every linear/matmul/conv/norm/gelu/softmax goes through `be`, and the reference backend changes nothing', () => {
+    const calls: Record<string, number> = {};
+    const counting = Object.fromEntries(
+      Object.entries(referenceBackend).map(([k, f]) => [k, typeof f === 'function' ? (...a: unknown[]) => ((calls[k] = (calls[k] ?? 0) + 1), (f as (...z: unknown[]) => unknown)(...a)) : f]),
+    ) as unknown as Backend;
+    const y = imageEncoderViT(x, w, SMALL, undefined, counting);
+    expect(Array.from(y.data)).toEqual(Array.from(imageEncoderViT(x, w, SMALL).data));
+    // per block: qkv, proj, lin1, lin2; 2 matmuls + 1 softmax per (window, head): windows 4, 1, 4 with 2 heads
+    expect(calls).toEqual({ linear: 4 * 3, matmul: 2 * 2 * 9, softmax: 2 * 9, conv2d: 3, layerNorm: 2 * 3, layerNorm2d: 2, gelu: 3 });
   });
   it('transform hook on a Linear input is applied (zeroing blocks.2.mlp.lin2.in makes the MLP branch its bias)', () => {
     let mlp: Tensor | undefined;

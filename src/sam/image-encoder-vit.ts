@@ -17,7 +17,8 @@
  * be injected without copying the model; weights are a plain record and can be mapped directly.
  */
 import { requireFinite, specRequire, type Tensor } from '../tensor';
-import { add, conv2d, gelu, layerNorm, layerNorm2d, linear, permute } from '../ops';
+import { add, permute } from '../ops';
+import { referenceBackend, type Backend } from '../ops/backend';
 import { requireInput, requireRank } from '../ops/check';
 import { gridAttention } from '../nn/attention';
 import { observe, tap, type ForwardHooks, type ObserveHook } from '../nn/hooks';
@@ -135,13 +136,13 @@ function wt(w: ImageEncoderViTWeights, key: string): Tensor {
  * @deviation none
  * @precision as the ops (fp64-accumulate, fp32-store)
  */
-export function imageEncoderBlock(x: Tensor, w: ImageEncoderViTWeights, cfg: ImageEncoderViTConfig, i: number, hooks?: ForwardHooks): Tensor {
+export function imageEncoderBlock(x: Tensor, w: ImageEncoderViTWeights, cfg: ImageEncoderViTConfig, i: number, hooks?: ForwardHooks, be: Backend = referenceBackend): Tensor {
   const b = `blocks.${i}`;
   const [, G1, G2] = x.shape as [number, number, number, number];
   const eps = { epsilon: cfg.lnEps };
   const windowed = cfg.windowSize > 0 && !cfg.globalAttnIndexes.includes(i);
   // (1) attention branch
-  const n1 = observe(hooks, `${b}.norm1`, layerNorm(x, wt(w, `${b}.norm1.weight`), wt(w, `${b}.norm1.bias`), eps)); // [1, G, G, E]
+  const n1 = observe(hooks, `${b}.norm1`, be.layerNorm(x, wt(w, `${b}.norm1.weight`), wt(w, `${b}.norm1.bias`), eps)); // [1, G, G, E]
   const part = windowed ? windowPartition(n1, cfg.windowSize) : undefined; // windows [nW, ws, ws, E]
   const attnIn = observe(hooks, `${b}.attn_in`, part ? part.windows : n1);
   const a = gridAttention(
@@ -157,20 +158,22 @@ export function imageEncoderBlock(x: Tensor, w: ImageEncoderViTWeights, cfg: Ima
     cfg.numHeads,
     hooks,
     `${b}.attn`,
+    be,
   );
   observe(hooks, `${b}.attn`, a);
   const aFull = part ? windowUnpartition(a, cfg.windowSize, part.padHw, [G1, G2]) : a; // [1, G, G, E]
   const y = add(x, aFull);
   // (2) MLP branch
-  const n2 = observe(hooks, `${b}.norm2`, layerNorm(y, wt(w, `${b}.norm2.weight`), wt(w, `${b}.norm2.bias`), eps));
-  const h = gelu(linear(tap(hooks, `${b}.mlp.lin1.in`, n2), wt(w, `${b}.mlp.lin1.weight`), wt(w, `${b}.mlp.lin1.bias`))); // [1, G, G, hidden]
-  const m = observe(hooks, `${b}.mlp`, linear(tap(hooks, `${b}.mlp.lin2.in`, h), wt(w, `${b}.mlp.lin2.weight`), wt(w, `${b}.mlp.lin2.bias`))); // [1, G, G, E]
+  const n2 = observe(hooks, `${b}.norm2`, be.layerNorm(y, wt(w, `${b}.norm2.weight`), wt(w, `${b}.norm2.bias`), eps));
+  const h = be.gelu(be.linear(tap(hooks, `${b}.mlp.lin1.in`, n2), wt(w, `${b}.mlp.lin1.weight`), wt(w, `${b}.mlp.lin1.bias`))); // [1, G, G, hidden]
+  const m = observe(hooks, `${b}.mlp`, be.linear(tap(hooks, `${b}.mlp.lin2.in`, h), wt(w, `${b}.mlp.lin2.weight`), wt(w, `${b}.mlp.lin2.bias`))); // [1, G, G, E]
   return observe(hooks, b, add(y, m));
 }
 
 /**
  * The SAM ViT image encoder: x [1, inChans, S, S] → image embedding [1, outChans, S/p, S/p].
- * `hooks` is either an observer `(name, t) => void` or a `ForwardHooks` record { observe?, transform? }.
+ * `hooks` is either an observer `(name, t) => void` or a `ForwardHooks` record { observe?, transform? };
+ * `be` supplies linear/matmul/conv2d/layerNorm(2d)/gelu/softmax (default: the reference ops of src/ops).
  * @paper SAM (Kirillov et al. 2023, arXiv:2304.02643) §3 "Image encoder"
  * @source SAM-code@dca509f segment_anything/modeling/image_encoder.py#ImageEncoderViT.forward
  * @equation t = PatchEmbed(x) + pos; t = Block_i(t) for i = 0…depth−1; y = LN2d(Conv3×3(LN2d(Conv1×1(tᵀ))))
@@ -178,7 +181,13 @@ export function imageEncoderBlock(x: Tensor, w: ImageEncoderViTWeights, cfg: Ima
  *   batch size 1 only (as SAM's predictor); pos_embed is added without interpolation (its grid must equal S/p)
  * @precision ops fp64-accumulate, fp32-store; vs official float32 PyTorch max |Δ| ≈ 1e-6 (vit-tiny fixture)
  */
-export function imageEncoderViT(x: Tensor, weights: ImageEncoderViTWeights, cfg: ImageEncoderViTConfig, hooks?: ForwardHooks | ObserveHook): Tensor {
+export function imageEncoderViT(
+  x: Tensor,
+  weights: ImageEncoderViTWeights,
+  cfg: ImageEncoderViTConfig,
+  hooks?: ForwardHooks | ObserveHook,
+  be: Backend = referenceBackend,
+): Tensor {
   const fn = 'imageEncoderViT';
   requireConfig(fn, cfg);
   requireInput(fn, 'x', x);
@@ -195,7 +204,7 @@ export function imageEncoderViT(x: Tensor, weights: ImageEncoderViTWeights, cfg:
 
   // (1) patch embedding: Conv p×p stride p, then NCHW → NHWC
   const xIn = tap(h, 'patch_embed.proj.in', x);
-  const pe = conv2d(xIn, wt(weights, 'patch_embed.proj.weight'), wt(weights, 'patch_embed.proj.bias'), {
+  const pe = be.conv2d(xIn, wt(weights, 'patch_embed.proj.weight'), wt(weights, 'patch_embed.proj.bias'), {
     stride: [p, p],
     padding: [0, 0],
     dilation: [1, 1],
@@ -206,15 +215,15 @@ export function imageEncoderViT(x: Tensor, weights: ImageEncoderViTWeights, cfg:
   if (cfg.useAbsPos) t = add(t, wt(weights, 'pos_embed'));
   t = observe(h, 'embed_plus_pos', t);
   // (3) transformer blocks
-  for (let i = 0; i < cfg.depth; i++) t = imageEncoderBlock(t, weights, cfg, i, h);
+  for (let i = 0; i < cfg.depth; i++) t = imageEncoderBlock(t, weights, cfg, i, h, be);
   // (4) neck: Conv1×1 (no bias) → LN2d → Conv3×3 pad 1 (no bias) → LN2d
   const nchw = permute(t, [0, 3, 1, 2]); // [1, E, G, G]
   const conv1 = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 } as const;
   const conv3 = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 } as const;
   const ln2d = { epsilon: cfg.layerNorm2dEps };
-  const n0 = observe(h, 'neck.0', conv2d(tap(h, 'neck.0.in', nchw), wt(weights, 'neck.0.weight'), undefined, conv1)); // [1, O, G, G]
-  const n1 = observe(h, 'neck.1', layerNorm2d(n0, wt(weights, 'neck.1.weight'), wt(weights, 'neck.1.bias'), ln2d));
-  const n2 = observe(h, 'neck.2', conv2d(tap(h, 'neck.2.in', n1), wt(weights, 'neck.2.weight'), undefined, conv3));
-  const n3 = observe(h, 'neck.3', layerNorm2d(n2, wt(weights, 'neck.3.weight'), wt(weights, 'neck.3.bias'), ln2d));
+  const n0 = observe(h, 'neck.0', be.conv2d(tap(h, 'neck.0.in', nchw), wt(weights, 'neck.0.weight'), undefined, conv1)); // [1, O, G, G]
+  const n1 = observe(h, 'neck.1', be.layerNorm2d(n0, wt(weights, 'neck.1.weight'), wt(weights, 'neck.1.bias'), ln2d));
+  const n2 = observe(h, 'neck.2', be.conv2d(tap(h, 'neck.2.in', n1), wt(weights, 'neck.2.weight'), undefined, conv3));
+  const n3 = observe(h, 'neck.3', be.layerNorm2d(n2, wt(weights, 'neck.3.weight'), wt(weights, 'neck.3.bias'), ln2d));
   return n3; // [1, O, G, G]
 }
