@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       const encMs = Date.now() - te;
       for (const spec of specs) {
         const td = Date.now();
-        const { masks, summaries } = segmentWithPrompts(model, emb, { points: spec.points ?? [], box: spec.box }, false);
+        const { masks, summaries } = segmentWithPrompts(model, emb, { points: spec.points ?? [], box: spec.box }, false, backend.backend);
         const stem = `${name.replace(/\.[^.]+$/, '')}-${spec.name}`;
         writeOverlayPng(join(outDir, `${stem}.overlay.png`), image, masks[0]!);
         writeMaskPng(join(outDir, `${stem}.mask.png`), masks[0]!, image.width, image.height);

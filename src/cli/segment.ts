@@ -18,6 +18,7 @@ import { predict } from '../sam/predictor';
 import { tensor, type Tensor } from '../tensor';
 import { openBackend, type BackendChoice } from './backend-choice';
 import { progressBar } from './progress';
+import type { Backend } from '../ops/backend';
 
 // TYPES
 
@@ -84,7 +85,7 @@ export function maskStats(mask: Uint8Array, width: number, height: number): { ar
 }
 
 /** Run the decoder for one prompt set; returns per-mask binary masks and summaries (best first). */
-export function segmentWithPrompts(model: SamModel, emb: ImageEmbedding, prompt: SegmentPrompt, multimask: boolean): { masks: Uint8Array[]; summaries: MaskSummary[] } {
+export function segmentWithPrompts(model: SamModel, emb: ImageEmbedding, prompt: SegmentPrompt, multimask: boolean, backend?: Backend): { masks: Uint8Array[]; summaries: MaskSummary[] } {
   const [H, W] = emb.origSize;
   const n = prompt.points.length;
   const res = predict(
@@ -95,7 +96,7 @@ export function segmentWithPrompts(model: SamModel, emb: ImageEmbedding, prompt:
       pointLabels: n ? (tensor([n], Int32Array.from(prompt.points.map((p) => p[2]))) as Tensor<'int32'>) : undefined,
       box: prompt.box ? tensor<'float32'>([4], Float32Array.from(prompt.box)) : undefined,
     },
-    { multimask, origSize: emb.origSize, inputSize: emb.inputSize },
+    { multimask, origSize: emb.origSize, inputSize: emb.inputSize, backend },
   );
   const k = res.iouPredictions.shape[1]!;
   const items = [];
@@ -132,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
     const bar = progressBar('encoder', process.stderr);
     const emb = setImage(model, image, { backend: backend.backend, onProgress: bar.update });
     bar.done();
-    const { masks, summaries } = segmentWithPrompts(model, emb, prompt, a.flags.multimask!);
+    const { masks, summaries } = segmentWithPrompts(model, emb, prompt, a.flags.multimask!, backend.backend);
     writeMaskPng(a.strings.out!, masks[0]!, image.width, image.height);
     if (a.strings.overlay) writeOverlayPng(a.strings.overlay, image, masks[0]!);
     if (a.flags.json) {

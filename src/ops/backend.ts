@@ -5,6 +5,7 @@
  * signatures computed by WebAssembly SIMD kernels, property-tested against these.
  */
 import { conv2d, type Conv2dAttrs } from './conv2d';
+import { convTranspose2d, type ConvTranspose2dAttrs } from './conv-transpose2d';
 import { gelu } from './gelu';
 import { layerNorm, type LayerNormAttrs } from './layer-norm';
 import { layerNorm2d } from './layer-norm-2d';
@@ -21,6 +22,7 @@ export interface Backend {
   readonly linear: (x: Tensor, weight: Tensor, bias?: Tensor) => Tensor;
   readonly matmul: (a: Tensor, b: Tensor) => Tensor;
   readonly conv2d: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
+  readonly convTranspose2d: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: ConvTranspose2dAttrs) => Tensor;
   readonly layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
   readonly layerNorm2d: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
   readonly gelu: (x: Tensor) => Tensor;
@@ -30,4 +32,4 @@ export interface Backend {
 // MAIN
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, layerNorm, layerNorm2d, gelu, softmax };
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax };

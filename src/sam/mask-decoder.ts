@@ -12,7 +12,8 @@
  * `mask_decoder.output_upscaling` [B, c8, 4h, 4w].
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { add, convTranspose2d, gelu, layerNorm2d, linear, matmul, permute, relu } from '../ops';
+import { add, permute, relu } from '../ops';
+import { referenceBackend, type Backend } from '../ops/backend';
 import { param, requireF32, type DecoderHooks, type MaskDecoderConfig, type StateDict } from './sam-decoder-types';
 import { twoWayTransformer } from './two-way-transformer';
 
@@ -81,14 +82,14 @@ function repeatBatch(x: Tensor, B: number): Tensor {
  * @deviation none (sigmoid_output is False in SAM)
  * @precision fp64-accumulate, fp32-store per Linear
  */
-export function mlpHead(weights: StateDict, name: string, x: Tensor, dims: readonly number[]): Tensor {
+export function mlpHead(weights: StateDict, name: string, x: Tensor, dims: readonly number[], be: Backend = referenceBackend): Tensor {
   const fn = 'mlpHead';
   specRequire(dims.length >= 2, { fn, what: 'dims.length', rule: 'be at least 2', got: dims.length });
   let y = x;
   for (let i = 0; i + 1 < dims.length; i++) {
     const w = param(fn, weights, `${name}.layers.${i}.weight`, [dims[i + 1]!, dims[i]!]);
     const b = param(fn, weights, `${name}.layers.${i}.bias`, [dims[i + 1]!]);
-    y = linear(y, w, b);
+    y = be.linear(y, w, b);
     if (i + 2 < dims.length) y = relu(y);
   }
   return y;
@@ -102,7 +103,7 @@ export function mlpHead(weights: StateDict, name: string, x: Tensor, dims: reado
  * @deviation none
  * @precision fp64-accumulate, fp32-store per op; GELU is the exact erf form
  */
-export function outputUpscaling(weights: StateDict, cfg: MaskDecoderConfig, x: Tensor): Tensor {
+export function outputUpscaling(weights: StateDict, cfg: MaskDecoderConfig, x: Tensor, be: Backend = referenceBackend): Tensor {
   const fn = 'outputUpscaling';
   const C = cfg.transformerDim;
   requireF32(fn, 'x', x, 4);
@@ -110,9 +111,9 @@ export function outputUpscaling(weights: StateDict, cfg: MaskDecoderConfig, x: T
   const w = (i: number, s: number[]): Tensor => param(fn, weights, `${MD}.output_upscaling.${i}.weight`, s);
   const b = (i: number, n: number): Tensor => param(fn, weights, `${MD}.output_upscaling.${i}.bias`, [n]);
   const ct = { stride: [2, 2] as [number, number], padding: [0, 0] as [number, number], outputPadding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
-  let u = convTranspose2d(x, w(0, [C, C / 4, 2, 2]), b(0, C / 4), ct); // [B, C/4, 2h, 2w]
-  u = gelu(layerNorm2d(u, w(1, [C / 4]), b(1, C / 4), { epsilon: cfg.ln2dEps }));
-  return gelu(convTranspose2d(u, w(3, [C / 4, C / 8, 2, 2]), b(3, C / 8), ct)); // [B, C/8, 4h, 4w]
+  let u = be.convTranspose2d(x, w(0, [C, C / 4, 2, 2]), b(0, C / 4), ct); // [B, C/4, 2h, 2w]
+  u = be.gelu(be.layerNorm2d(u, w(1, [C / 4]), b(1, C / 4), { epsilon: cfg.ln2dEps }));
+  return be.gelu(be.convTranspose2d(u, w(3, [C / 4, C / 8, 2, 2]), b(3, C / 8), ct)); // [B, C/8, 4h, 4w]
 }
 
 /**
@@ -125,7 +126,7 @@ export function outputUpscaling(weights: StateDict, cfg: MaskDecoderConfig, x: T
  * @deviation none
  * @precision fp64-accumulate, fp32-store per op
  */
-export function predictMasks(weights: StateDict, cfg: MaskDecoderConfig, inputs: MaskDecoderInputs, hooks?: DecoderHooks): MaskPrediction {
+export function predictMasks(weights: StateDict, cfg: MaskDecoderConfig, inputs: MaskDecoderInputs, hooks?: DecoderHooks, be: Backend = referenceBackend): MaskPrediction {
   const fn = 'predictMasks';
   const C = cfg.transformerDim;
   const T = cfg.numMultimaskOutputs + 1;
@@ -166,26 +167,26 @@ export function predictMasks(weights: StateDict, cfg: MaskDecoderConfig, inputs:
   hooks?.observe?.(`${MD}.tokens`, tokens);
 
   const src = repeatBatch(add(imageEmbedding, dense), B); // [B, C, h, w]
-  const { queries: hs, keys } = twoWayTransformer(weights, cfg.transformer, { imageEmbedding: src, imagePe, pointEmbedding: tokens }, hooks);
+  const { queries: hs, keys } = twoWayTransformer(weights, cfg.transformer, { imageEmbedding: src, imagePe, pointEmbedding: tokens }, hooks, undefined, be);
   hooks?.observe?.(`${MD}.transformer`, hs);
 
-  const u = outputUpscaling(weights, cfg, view(permute(keys, [0, 2, 1]), [B, C, h, w])); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
+  const u = outputUpscaling(weights, cfg, view(permute(keys, [0, 2, 1]), [B, C, h, w]), be); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
   hooks?.observe?.(`${MD}.output_upscaling`, u);
 
   // hypernetwork vectors, one per mask token  [B, T, c8]
   const maskTokensOut = sliceAxis1(hs, 1, T); // [B, T, C]
   const hyper = new Float32Array(B * T * c8);
   for (let t = 0; t < T; t++) {
-    const y = mlpHead(weights, `${MD}.output_hypernetworks_mlps.${t}`, sliceAxis1(maskTokensOut, t, 1), [C, C, C, c8]); // [B, 1, c8]
+    const y = mlpHead(weights, `${MD}.output_hypernetworks_mlps.${t}`, sliceAxis1(maskTokensOut, t, 1), [C, C, C, c8], be); // [B, 1, c8]
     for (let b = 0; b < B; b++) hyper.set(y.data.subarray(b * c8, (b + 1) * c8), (b * T + t) * c8);
   }
   const hyperIn: Tensor = { dtype: 'float32', shape: [B, T, c8], data: hyper };
 
   const H4 = 4 * h;
   const W4 = 4 * w;
-  const allMasks = view(matmul(hyperIn, view(u, [B, c8, H4 * W4])), [B, T, H4, W4]); // [B, T, 4h·4w] → [B, T, 4h, 4w]
+  const allMasks = view(be.matmul(hyperIn, view(u, [B, c8, H4 * W4])), [B, T, H4, W4]); // [B, T, 4h·4w] → [B, T, 4h, 4w]
   const iouDims = [C, ...new Array<number>(cfg.iouHeadDepth - 1).fill(cfg.iouHeadHiddenDim), T];
-  const allIou = view(mlpHead(weights, `${MD}.iou_prediction_head`, sliceAxis1(hs, 0, 1), iouDims), [B, T]); // [B, 1, T] → [B, T]
+  const allIou = view(mlpHead(weights, `${MD}.iou_prediction_head`, sliceAxis1(hs, 0, 1), iouDims, be), [B, T]); // [B, 1, T] → [B, T]
   return { allMasks, allIou, hs, hyperIn };
 }
 
@@ -216,9 +217,10 @@ export function maskDecoder(
   inputs: MaskDecoderInputs,
   opts: { readonly multimask: boolean },
   hooks?: DecoderHooks,
+  be: Backend = referenceBackend,
 ): MaskDecoderOutput {
   specRequire(typeof opts?.multimask === 'boolean', { fn: 'maskDecoder', what: 'opts.multimask', rule: 'be a boolean', got: opts?.multimask });
-  const all = predictMasks(weights, cfg, inputs, hooks);
+  const all = predictMasks(weights, cfg, inputs, hooks, be);
   return { ...all, ...selectMaskOutputs(all.allMasks, all.allIou, opts.multimask) };
 }
 

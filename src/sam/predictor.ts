@@ -9,6 +9,7 @@
 import { specRequire, view, type Tensor } from '../tensor';
 import { applyBoxes, applyCoords } from './preprocess';
 import { postprocessMasks } from './postprocess';
+import type { Backend } from '../ops/backend';
 import { getDensePe, promptEncoder } from './prompt-encoder';
 import { maskDecoder } from './mask-decoder';
 import { SAM_DECODER_MODEL_CONFIG, requireF32, type DecoderHooks, type SamDecoderModelConfig, type StateDict } from './sam-decoder-types';
@@ -18,11 +19,11 @@ import { SAM_DECODER_MODEL_CONFIG, requireF32, type DecoderHooks, type SamDecode
 /** Prompts for one image, as `SamPredictor.predict` takes them (original-image pixels). */
 export interface PredictorPrompts {
   /** [N, 2] (x, y) in original-image pixels. */
-  readonly pointCoords?: Tensor<'float32'> | Tensor<'float64'>;
+  readonly pointCoords?: Tensor<'float32' | 'float64'>;
   /** [N]: 1 foreground, 0 background. Required with pointCoords. */
   readonly pointLabels?: Tensor<'int32'> | Tensor<'float32'>;
   /** [4] box (x0, y0, x1, y1) in original-image pixels. */
-  readonly box?: Tensor<'float32'> | Tensor<'float64'>;
+  readonly box?: Tensor<'float32' | 'float64'>;
   /** [1, 256, 256] low-res mask logits from a previous prediction. */
   readonly maskInput?: Tensor;
 }
@@ -39,6 +40,8 @@ export interface PredictOptions {
   readonly cfg?: SamDecoderModelConfig;
   /** Quantization hooks, forwarded to the mask decoder's transformer. */
   readonly hooks?: DecoderHooks;
+  /** Compute backend (default: the reference ops). */
+  readonly backend?: Backend;
 }
 
 /** Outputs of `predict` (logits; mask = logit > 0). */
@@ -108,7 +111,7 @@ export function predict(
 
   const { sparse, dense } = promptEncoder(decoderWeights, cfg.promptEncoder, { points, boxes, masks });
   const imagePe = getDensePe(decoderWeights, cfg.promptEncoder);
-  const out = maskDecoder(decoderWeights, cfg.maskDecoder, { imageEmbedding: embedding, imagePe, sparse, dense }, { multimask: opts.multimask }, opts.hooks);
+  const out = maskDecoder(decoderWeights, cfg.maskDecoder, { imageEmbedding: embedding, imagePe, sparse, dense }, { multimask: opts.multimask }, opts.hooks, opts.backend);
   const upscaled = postprocessMasks(out.masks, opts.inputSize, opts.origSize, cfg.promptEncoder.inputImageSize[0]);
   return { masks: upscaled, iouPredictions: out.iouPredictions, lowResLogits: out.masks };
 }

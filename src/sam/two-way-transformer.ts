@@ -15,7 +15,8 @@
  *   (keys out), `<prefix>.norm_final_attn` (final queries).
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { add, layerNorm, linear, matmul, permute, relu, scale, softmax } from '../ops';
+import { add, permute, relu, scale } from '../ops';
+import { referenceBackend, type Backend } from '../ops/backend';
 import { checkHookResult, param, requireF32, type DecoderHooks, type StateDict, type TwoWayTransformerConfig } from './sam-decoder-types';
 
 // HELPERS
@@ -34,20 +35,21 @@ export function hookedLinear(
   inFeatures: number,
   outFeatures: number,
   hooks?: DecoderHooks,
+  be: Backend = referenceBackend,
 ): Tensor {
   const fn = 'hookedLinear';
   const w = param(fn, weights, `${name}.weight`, [outFeatures, inFeatures]);
   const b = param(fn, weights, `${name}.bias`, [outFeatures]);
   const xin = hooks?.linearInput ? checkHookResult('linearInput', name, x, hooks.linearInput(name, x)) : x;
-  let y = linear(xin, w, b);
+  let y = be.linear(xin, w, b);
   if (hooks?.linearOutput) y = checkHookResult('linearOutput', name, y, hooks.linearOutput(name, y));
   hooks?.observe?.(name, y);
   return y;
 }
 
-function layerNormNamed(weights: StateDict, name: string, x: Tensor, c: number, eps: number, hooks?: DecoderHooks): Tensor {
+function layerNormNamed(weights: StateDict, name: string, x: Tensor, c: number, eps: number, hooks: DecoderHooks | undefined, be: Backend): Tensor {
   const fn = 'twoWayTransformer';
-  const y = layerNorm(x, param(fn, weights, `${name}.weight`, [c]), param(fn, weights, `${name}.bias`, [c]), { epsilon: eps });
+  const y = be.layerNorm(x, param(fn, weights, `${name}.weight`, [c]), param(fn, weights, `${name}.bias`, [c]), { epsilon: eps });
   hooks?.observe?.(name, y);
   return y;
 }
@@ -69,6 +71,7 @@ export function decoderAttention(
   io: { readonly q: Tensor; readonly k: Tensor; readonly v: Tensor },
   attrs: { readonly embeddingDim: number; readonly numHeads: number; readonly downsampleRate: number },
   hooks?: DecoderHooks,
+  be: Backend = referenceBackend,
 ): Tensor {
   const fn = 'decoderAttention';
   const { embeddingDim: C, numHeads: H, downsampleRate } = attrs;
@@ -88,22 +91,22 @@ export function decoderAttention(
   specRequire(io.v.shape[1] === Nk, { fn, what: 'v.shape[1]', rule: `equal k.shape[1] = ${Nk}`, got: io.v.shape[1] });
   const d = Ci / H;
 
-  const q = hookedLinear(weights, `${name}.q_proj`, io.q, C, Ci, hooks); // [B, Nq, Ci]
-  let k = hookedLinear(weights, `${name}.k_proj`, io.k, C, Ci, hooks); // [B, Nk, Ci]
+  const q = hookedLinear(weights, `${name}.q_proj`, io.q, C, Ci, hooks, be); // [B, Nq, Ci]
+  let k = hookedLinear(weights, `${name}.k_proj`, io.k, C, Ci, hooks, be); // [B, Nk, Ci]
   if (hooks?.keyOutput) k = checkHookResult('keyOutput', `${name}.k_proj`, k, hooks.keyOutput(`${name}.k_proj`, k));
-  const v = hookedLinear(weights, `${name}.v_proj`, io.v, C, Ci, hooks); // [B, Nk, Ci]
+  const v = hookedLinear(weights, `${name}.v_proj`, io.v, C, Ci, hooks, be); // [B, Nk, Ci]
 
   const qh = permute(view(q, [B, Nq, H, d]), [0, 2, 1, 3]); // [B, H, Nq, d]
   const kt = permute(view(k, [B, Nk, H, d]), [0, 2, 3, 1]); // [B, H, d, Nk]
   const vh = permute(view(v, [B, Nk, H, d]), [0, 2, 1, 3]); // [B, H, Nk, d]
 
-  const logits = scale(matmul(qh, kt), 1 / Math.sqrt(d)); // [B, H, Nq, Nk]
-  let p = softmax(logits, { axis: -1 });
+  const logits = scale(be.matmul(qh, kt), 1 / Math.sqrt(d)); // [B, H, Nq, Nk]
+  let p = be.softmax(logits, { axis: -1 });
   if (hooks?.attnProbs) p = checkHookResult('attnProbs', name, p, hooks.attnProbs(name, p, vh));
   hooks?.observe?.(`${name}.softmax`, p);
 
-  const o = permute(matmul(p, vh), [0, 2, 1, 3]); // [B, H, Nq, d] → [B, Nq, H, d]
-  return hookedLinear(weights, `${name}.out_proj`, view(o, [B, Nq, Ci]), Ci, C, hooks); // [B, Nq, C]
+  const o = permute(be.matmul(p, vh), [0, 2, 1, 3]); // [B, H, Nq, d] → [B, Nq, H, d]
+  return hookedLinear(weights, `${name}.out_proj`, view(o, [B, Nq, Ci]), Ci, C, hooks, be); // [B, Nq, C]
 }
 
 /**
@@ -122,6 +125,7 @@ export function twoWayAttentionBlock(
   cfg: TwoWayTransformerConfig,
   skipFirstLayerPe: boolean,
   hooks?: DecoderHooks,
+  be: Backend = referenceBackend,
 ): { queries: Tensor; keys: Tensor } {
   const C = cfg.embeddingDim;
   const self = { embeddingDim: C, numHeads: cfg.numHeads, downsampleRate: 1 };
@@ -132,30 +136,30 @@ export function twoWayAttentionBlock(
 
   // (1) self-attention of the tokens (layer 0: no PE and no residual)
   if (skipFirstLayerPe) {
-    queries = decoderAttention(weights, `${name}.self_attn`, { q: queries, k: queries, v: queries }, self, hooks);
+    queries = decoderAttention(weights, `${name}.self_attn`, { q: queries, k: queries, v: queries }, self, hooks, be);
   } else {
     const q = add(queries, queryPe);
-    queries = add(queries, decoderAttention(weights, `${name}.self_attn`, { q, k: q, v: queries }, self, hooks));
+    queries = add(queries, decoderAttention(weights, `${name}.self_attn`, { q, k: q, v: queries }, self, hooks, be));
   }
-  queries = layerNormNamed(weights, `${name}.norm1`, queries, C, cfg.lnEps, hooks);
+  queries = layerNormNamed(weights, `${name}.norm1`, queries, C, cfg.lnEps, hooks, be);
 
   // (2) tokens attend to the image
   let q = add(queries, queryPe);
   let k = add(keys, keyPe);
-  queries = add(queries, decoderAttention(weights, `${name}.cross_attn_token_to_image`, { q, k, v: keys }, cross, hooks));
-  queries = layerNormNamed(weights, `${name}.norm2`, queries, C, cfg.lnEps, hooks);
+  queries = add(queries, decoderAttention(weights, `${name}.cross_attn_token_to_image`, { q, k, v: keys }, cross, hooks, be));
+  queries = layerNormNamed(weights, `${name}.norm2`, queries, C, cfg.lnEps, hooks, be);
 
   // (3) MLP on the tokens
-  const h = relu(hookedLinear(weights, `${name}.mlp.lin1`, queries, C, cfg.mlpDim, hooks)); // [B, Nq, mlpDim]
+  const h = relu(hookedLinear(weights, `${name}.mlp.lin1`, queries, C, cfg.mlpDim, hooks, be)); // [B, Nq, mlpDim]
   hooks?.observe?.(`${name}.mlp.act`, h);
-  queries = add(queries, hookedLinear(weights, `${name}.mlp.lin2`, h, cfg.mlpDim, C, hooks));
-  queries = layerNormNamed(weights, `${name}.norm3`, queries, C, cfg.lnEps, hooks);
+  queries = add(queries, hookedLinear(weights, `${name}.mlp.lin2`, h, cfg.mlpDim, C, hooks, be));
+  queries = layerNormNamed(weights, `${name}.norm3`, queries, C, cfg.lnEps, hooks, be);
 
   // (4) the image attends to the tokens
   q = add(queries, queryPe);
   k = add(keys, keyPe);
-  keys = add(keys, decoderAttention(weights, `${name}.cross_attn_image_to_token`, { q: k, k: q, v: queries }, cross, hooks));
-  keys = layerNormNamed(weights, `${name}.norm4`, keys, C, cfg.lnEps, hooks);
+  keys = add(keys, decoderAttention(weights, `${name}.cross_attn_image_to_token`, { q: k, k: q, v: queries }, cross, hooks, be));
+  keys = layerNormNamed(weights, `${name}.norm4`, keys, C, cfg.lnEps, hooks, be);
 
   hooks?.observe?.(name, queries);
   hooks?.observe?.(`${name}:keys`, keys);
@@ -177,6 +181,7 @@ export function twoWayTransformer(
   inputs: { readonly imageEmbedding: Tensor; readonly imagePe: Tensor; readonly pointEmbedding: Tensor },
   hooks?: DecoderHooks,
   prefix = 'mask_decoder.transformer',
+  be: Backend = referenceBackend,
 ): { queries: Tensor; keys: Tensor } {
   const fn = 'twoWayTransformer';
   const { imageEmbedding, imagePe, pointEmbedding } = inputs;
@@ -199,7 +204,7 @@ export function twoWayTransformer(
   let queries = pointEmbedding; // [B, Nq, C]
 
   for (let i = 0; i < cfg.depth; i++) {
-    const out = twoWayAttentionBlock(weights, `${prefix}.layers.${i}`, { queries, keys, queryPe: pointEmbedding, keyPe }, cfg, i === 0, hooks);
+    const out = twoWayAttentionBlock(weights, `${prefix}.layers.${i}`, { queries, keys, queryPe: pointEmbedding, keyPe }, cfg, i === 0, hooks, be);
     queries = out.queries;
     keys = out.keys;
   }
@@ -207,7 +212,7 @@ export function twoWayTransformer(
   const q = add(queries, pointEmbedding);
   const k = add(keys, keyPe);
   const cross = { embeddingDim: C, numHeads: cfg.numHeads, downsampleRate: cfg.attentionDownsampleRate };
-  queries = add(queries, decoderAttention(weights, `${prefix}.final_attn_token_to_image`, { q, k, v: keys }, cross, hooks));
-  queries = layerNormNamed(weights, `${prefix}.norm_final_attn`, queries, C, cfg.lnEps, hooks);
+  queries = add(queries, decoderAttention(weights, `${prefix}.final_attn_token_to_image`, { q, k, v: keys }, cross, hooks, be));
+  queries = layerNormNamed(weights, `${prefix}.norm_final_attn`, queries, C, cfg.lnEps, hooks, be);
   return { queries, keys };
 }
