@@ -150,7 +150,7 @@ export function setImage(model: SamModel, image: RgbImage, opts: SetImageOptions
           if (/^blocks\.\d+$/.test(name) || name === 'neck.3') opts.onProgress!(++done, total, name);
         }
       : undefined;
-    embedding = imageEncoderViT(pre.input, enc.weights, enc.cfg, { observe });
+    embedding = imageEncoderViT(pre.input, enc.weights, enc.cfg, { observe }, opts.backend);
   }
   return { embedding, origSize: pre.origSize, inputSize: pre.inputSize };
 }
