@@ -35,10 +35,10 @@ function codes(rng: Rng, n: number, bits: number): Int32Array {
 function randomPpu(rng: Rng, N: number, nb: number, outBits: number): PpuParams {
   const combine: number[] = [];
   for (let b = 0; b < nb; b++) combine.push(1 + rng.int(2 ** 12 - 1));
-  const bias = new Int32Array(N);
+  const bias = new Float64Array(N);
   const scale = [];
   for (let n = 0; n < N; n++) {
-    bias[n] = rng.int(2 ** 16) - 2 ** 15;
+    bias[n] = (rng.int(2 ** 16) - 2 ** 15) * 2 ** rng.int(17); // |bias| < 2^31: exercises the 64-bit bias path
     scale.push(quantizeMultiplier(2 ** -(4 + 12 * rng.next()))); // scales in (2^−16, 2^−4]
   }
   return { combine, bias, scale, zy: rng.int(2 ** outBits), lo: 0, hi: 2 ** outBits - 1 };

@@ -28,10 +28,10 @@ export type TileMode = 'uniform' | 'cag' | 'hluq' | 'lnq';
 
 /** Per-column requantisation (PPU) parameters; `nb` combine multipliers, one per accumulator bank. */
 export interface PpuParams {
-  /** Integer bank-combine multipliers gm[bank] (CAG group ratios, HLUQ log/uniform ratio); length nb. */
+  /** Integer bank-combine multipliers gm[bank] (CAG group ratios M_g, HLUQ M_log/M_uni; |gm| ≤ 2^20); length nb. */
   readonly combine: readonly number[];
-  /** Bias per output column in combined-accumulator units (integer), length N. */
-  readonly bias: Int32Array;
+  /** Bias per output column in wide-accumulator units (integers, |bias| ≤ 2^36), length N. */
+  readonly bias: ArrayLike<number>;
   /** Output scale per column, length N. */
   readonly scale: readonly FixedScale[];
   /** Output zero point. */
