@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRng, numel, SpecError, type Tensor } from '../../src/tensor';
@@ -142,6 +144,17 @@ describe('FastBackend — oracle (reference ops)', () => {
         return true;
       }),
     );
+  });
+});
+
+describe('FastBackend — process lifecycle', () => {
+  it.each(['nodispose', 'dispose'])('a 2-thread backend used at once under `node --import tsx` exits by itself (%s)', (mode) => {
+    const fixture = fileURLToPath(new URL('./fixtures/pool-exit.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fixture, mode], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.error, String(r.error)).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    // 256 rows · 32 outputs · Σ_64 (1 · 0.5) = 262144
+    expect(r.stdout.trim()).toBe('sum=262144');
   });
 });
 

@@ -12,8 +12,10 @@ const instances = modules.map((m) => new WebAssembly.Instance(m, { env: { memory
 const fns = table.map(([mod, name]) => instances[mod].exports[name]);
 const slot = 16 + 32 * index;
 
-parentPort.postMessage('ready');
+// Read the generation BEFORE announcing readiness: the main thread may start a round as soon as
+// it sees 'ready', and a generation read after that would miss the round (lost wake-up).
 let seen = Atomics.load(c, 0);
+parentPort.postMessage('ready');
 for (;;) {
   Atomics.wait(c, 0, seen);
   const g = Atomics.load(c, 0);

@@ -53,7 +53,7 @@ export async function createPool(workers: number, memory: WasmMemory, modules: r
   const ctrl = new Int32Array(new SharedArrayBuffer((SLOT_BASE + SLOT_WORDS * Math.max(1, workers)) * 4));
   const messages: string[] = [];
   const url = new URL('./pool-worker.mjs', import.meta.url);
-  const ws = Array.from({ length: workers }, (_, index) => new Worker(url, { workerData: { memory, modules, table, ctrl: ctrl.buffer, index } }));
+  const ws = Array.from({ length: workers }, (_, index) => new Worker(url, { workerData: { memory, modules, table, ctrl: ctrl.buffer, index }, execArgv: [] }));
   await Promise.all(
     ws.map(
       (w) =>
