@@ -10,6 +10,7 @@ type Command = { summary: string; load: () => Promise<{ run: (args: string[]) =>
 const COMMANDS: Record<string, Command> = {
   segment: { summary: 'segment a photo from point/box prompts (writes mask and overlay PNGs)', load: () => import('./segment') },
   demo: { summary: 'segment the bundled photos with MobileSAM and write overlays to out/demo/', load: () => import('./demo') },
+  golden: { summary: 'write golden vectors for hardware teams (docs/formats/golden-vectors.md)', load: () => import('./golden') },
   conformance: { summary: "run the authors' reference vectors (--vectors DIR) through the quantizers", load: () => import('./conformance') },
 };
 
