@@ -263,3 +263,69 @@ export async function benchGemm(options: BenchOptions = {}): Promise<BenchRow[]>
   }
   return rows;
 }
+
+/** One op timing of `benchBackendOps`. */
+export interface OpBenchRow {
+  readonly op: string;
+  readonly backend: string;
+  readonly medianMs: number;
+  readonly foreignLoad: number;
+  readonly contaminated: boolean;
+}
+
+/**
+ * Time the encoder-relevant Backend ops (linear, attention matmul, 3×3 conv, depthwise conv, gelu,
+ * softmax, layerNorm) on the reference backend and the fast backend (1 and 2 threads), on
+ * TinyViT/ViT-shaped inputs; copies in and out of wasm memory are included.
+ * @source PERFORMANCE.md "Method" (median of runs after warm-up, foreign-load check)
+ * @deviation none
+ * @precision timing
+ */
+export async function benchBackendOps(options: { runs?: number; warmup?: number; maxForeignLoad?: number; retries?: number; threads?: readonly number[] } = {}): Promise<OpBenchRow[]> {
+  const { createFastBackend, referenceBackend } = await import('../kernels/backend');
+  const t = (shape: number[], seed: number) => ({ dtype: 'float32' as const, shape, data: randomF32(shape.reduce((a, b) => a * b, 1), seed) });
+  const conv = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+  const cases = [
+    { op: 'linear [4096,160]x[480,160]ᵀ', run: (b: typeof referenceBackend) => b.linear(t([4096, 160], 1), W480, B480) },
+    { op: 'matmul [300,196,64]x[300,64,196]', run: (b: typeof referenceBackend) => b.matmul(Q, KT) },
+    { op: 'conv2d 3x3 [1,64,64,64]→128', run: (b: typeof referenceBackend) => b.conv2d(X64, W3, undefined, conv) },
+    { op: 'conv2d depthwise 3x3 [1,256,64,64]', run: (b: typeof referenceBackend) => b.conv2d(X256, WDW, undefined, { ...conv, groups: 256 }) },
+    { op: 'gelu [4096,640]', run: (b: typeof referenceBackend) => b.gelu(G) },
+    { op: 'softmax [300,196,196]', run: (b: typeof referenceBackend) => b.softmax(S) },
+    { op: 'layerNorm [4096,160]', run: (b: typeof referenceBackend) => b.layerNorm(L, LG, LB, { epsilon: 1e-5 }) },
+  ];
+  const W480 = t([480, 160], 2);
+  const B480 = t([480], 3);
+  const Q = t([300, 196, 64], 4);
+  const KT = t([300, 64, 196], 5);
+  const X64 = t([1, 64, 64, 64], 6);
+  const W3 = t([128, 64, 3, 3], 7);
+  const X256 = t([1, 256, 64, 64], 8);
+  const WDW = t([256, 1, 3, 3], 9);
+  const G = t([4096, 640], 10);
+  const S = t([300, 196, 196], 11);
+  const L = t([4096, 160], 12);
+  const LG = t([160], 13);
+  const LB = t([160], 14);
+  const runs = options.runs ?? 5;
+  const warmup = options.warmup ?? 2;
+  const maxLoad = options.maxForeignLoad ?? 0.1;
+  const retries = options.retries ?? 2;
+  const rows: OpBenchRow[] = [];
+  const backends: { name: string; b: typeof referenceBackend; dispose?: () => Promise<void> }[] = [{ name: 'reference', b: referenceBackend }];
+  for (const threads of options.threads ?? [1, 2]) {
+    const f = await createFastBackend({ threads });
+    backends.push({ name: f.name, b: f, dispose: f.dispose });
+  }
+  try {
+    for (const c of cases) {
+      for (const { name, b } of backends) {
+        const m = await measure(() => void c.run(b), name === 'reference' ? Math.min(runs, 3) : runs, name === 'reference' ? 1 : warmup, maxLoad, retries);
+        rows.push({ op: c.op, backend: name, medianMs: m.medianMs, foreignLoad: m.foreignLoad, contaminated: m.contaminated });
+      }
+    }
+  } finally {
+    for (const { dispose } of backends) if (dispose) await dispose();
+  }
+  return rows;
+}
