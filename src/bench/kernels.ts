@@ -49,6 +49,8 @@ export interface BenchOptions {
   readonly ort?: boolean;
   /** Include integer rows. Default true. */
   readonly integer?: boolean;
+  /** Use the relaxed-SIMD FMA fp32 kernel when the engine validates it (Node 20: run node with --experimental-wasm-relaxed-simd). */
+  readonly fma?: boolean;
 }
 
 // CONSTANTS
@@ -213,14 +215,14 @@ export async function benchGemm(options: BenchOptions = {}): Promise<BenchRow[]>
     rows.push({ variant, shape: shapeName(s), threads, rate: ops(s) / (m.medianMs / 1000) / 1e9, medianMs: m.medianMs, foreignLoad: m.foreignLoad, contaminated: m.contaminated });
 
   for (const threads of threadsList) {
-    const rt = await createKernelRuntime({ threads });
+    const rt = await createKernelRuntime({ threads, fma: options.fma ?? false });
     try {
       for (const s of shapes) {
         const a = randomF32(s.batch * s.M * s.K, 1);
         const b = randomF32(s.batch * s.K * s.N, 2);
         const m0 = mark(rt.arena);
         const packed = s.batch === 1 ? packF32(rt, b, s.K, s.N, 'kn') : undefined;
-        push('wasm-f32 A-in-place B-prepacked', s, threads, await measure(wasmF32Run(rt, s, a, b, packed), options.runs ?? 7, warmup, maxLoad, retries));
+        push(rt.fma ? 'wasm-f32-relaxed-fma A-in-place B-prepacked' : 'wasm-f32 A-in-place B-prepacked', s, threads, await measure(wasmF32Run(rt, s, a, b, packed), options.runs ?? 7, warmup, maxLoad, retries));
         release(rt.arena, m0);
         if (options.integer ?? true) {
           const rng = createRng(3);
