@@ -147,6 +147,25 @@ describe('FastBackend — oracle (reference ops)', () => {
   });
 });
 
+describe('FastBackend — oracle (depthwise wasm kernel on 2 threads)', () => {
+  it.each([
+    ['3×3 pad 1', 3, 1, 1],
+    ['3×3 pad 2 dilation 2', 3, 2, 2],
+    ['5×5 pad 2', 5, 2, 1],
+    ['1×1 pad 0', 1, 0, 1],
+  ])('stride-1 depthwise %s on [2, 8, 37, 45] matches the reference', (_n, k, p, d) => {
+    const rng = createRng(31 + k * 7 + p + d);
+    const attrs: Conv2dAttrs = { stride: [1, 1], padding: [p, p], dilation: [d, d], groups: 8 };
+    const x = rand(rng, [2, 8, 37, 45]);
+    const w = rand(rng, [8, 1, k, k]);
+    const b = rand(rng, [8]);
+    const absRef = referenceBackend.conv2d(abs(x), abs(w), abs(b), attrs);
+    const fast = fast2.conv2d(x, w, b, attrs);
+    expectClose(fast, referenceBackend.conv2d(x, w, b, attrs), absRef, k * k);
+    expect(fast1.conv2d(x, w, b, attrs).data).toEqual(fast.data);
+  });
+});
+
 describe('FastBackend — process lifecycle', () => {
   it.each(['nodispose', 'dispose'])('a 2-thread backend used at once under `node --import tsx` exits by itself (%s)', (mode) => {
     const fixture = fileURLToPath(new URL('./fixtures/pool-exit.ts', import.meta.url));

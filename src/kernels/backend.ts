@@ -13,7 +13,7 @@ import { normalizeAxis, requireInput, requirePair, requirePositiveInt, requireRa
 import { requireEpsilon } from '../ops/layer-norm';
 import { numel, requireShape, specRequire, type Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
-import { conv2dDepthwise, conv2dGemm, type ConvGeometry } from './conv';
+import { conv2dDepthwise, conv2dDepthwiseWasm, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
 import { geluRows, layerNormRows, softmaxRows } from './rows';
 import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
@@ -162,7 +162,12 @@ function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor |
   const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   specRequire(Ho >= 1 && Wo >= 1, { fn, what: 'output size', rule: 'be at least 1×1 (kernel larger than padded input)', got: [Ho, Wo] });
   const g: ConvGeometry = { N, C, H, W, O, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
-  const data = G === C && Cg === 1 ? conv2dDepthwise(x, weight, bias, g) : conv2dGemm(rt, x, weight, bias, g);
+  const depthwise = G === C && Cg === 1;
+  const data = !depthwise
+    ? conv2dGemm(rt, x, weight, bias, g)
+    : O === C && sh === 1 && sw === 1
+      ? conv2dDepthwiseWasm(rt, x, weight, bias, g)
+      : conv2dDepthwise(x, weight, bias, g);
   return { dtype: 'float32', shape: [N, O, Ho, Wo], data }; // [N, O, Ho, Wo]
 }
 
@@ -202,7 +207,8 @@ function fastLayerNorm(rt: KernelRuntime, x: Tensor, gamma: Tensor, beta: Tensor
  * layerNorm2d (and softmax over a non-last axis) are the reference ops.
  * @source PERFORMANCE.md "Recommendation"; issue 7 (backend seam)
  * @deviation linear/matmul/conv2d (non-depthwise) accumulate in float32 inside the GEMM
- *   (reference: float64); depthwise conv2d skips padded taps instead of adding 0·w; gelu, softmax and
+ *   (reference: float64); stride-1 depthwise conv2d (one filter per channel) accumulates in float32
+ *   on the wasm kernel, other depthwise convs run a JS direct loop that skips padded taps; gelu, softmax and
  *   layerNorm use f32x4 approximations of erf/exp and f32 normalisation (bounds in rows.ts)
  * @precision fp32-accumulate GEMM: |Δ| ≤ (K + 3)·2⁻²⁴·(Σ_k |a·b| + |bias|) per output, to first order
  */

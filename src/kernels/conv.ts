@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
 import { gemmF32Batch, type GemmF32Task, type PackedF32 } from './gemm';
 import { GEMM_NR, PANEL_STEP_BYTES } from './gemm-kernel';
-import type { KernelRuntime } from './runtime';
+import { runOnThreads, type KernelRuntime } from './runtime';
 
 // TYPES
 
@@ -162,6 +162,70 @@ export function conv2dDepthwise(x: Tensor, weight: Tensor, bias: Tensor | undefi
         }
       }
     }
+  }
+  return out;
+}
+
+/** Below this many multiply-adds a depthwise conv runs on the calling thread only. */
+const DW_PARALLEL_MIN_MACS = 1 << 17;
+
+/**
+ * Depthwise conv2d with stride 1 and one filter per channel (O = C = G) on the wasm f32x4 kernel:
+ * input planes copied into zero-padded rows (so the kernel has no bounds checks), 4 output columns
+ * per vector, planes split over the runtime's threads.
+ * @source PyTorch torch.nn.functional.conv2d (groups = in_channels, stride 1)
+ * @equation y[n, c, py, px] = b[c] + Σ_{i, j} W[c, 0, i, j]·x_pad[n, c, py + i·dh, px + j·dw]
+ * @deviation float32 accumulation (reference: float64), same order (bias, then i, j ascending)
+ * @precision fp32-accumulate: |Δ| ≤ (kh·kw + 2)·2⁻²⁴·(Σ|W·x| + |b|), to first order
+ */
+export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+  const { N, C, H, W, kh, kw, ph, pw, dh, dw, Ho, Wo } = g;
+  const wv = Math.ceil(Wo / 4);
+  const Wo4 = wv * 4;
+  const Hp = H + 2 * ph;
+  const Wp = Math.max(W + 2 * pw, Wo4 + (kw - 1) * dw);
+  const planes = N * C;
+  const taps = kh * kw;
+  const out = new Float32Array(planes * Ho * Wo);
+  const m0 = mark(rt.arena);
+  try {
+    // (1) zero-padded input planes [N·C, Hp, Wp]
+    const xp = alloc(rt.arena, planes * Hp * Wp * 4);
+    const xv = f32At(rt.arena, xp, planes * Hp * Wp);
+    xv.fill(0);
+    for (let q = 0; q < planes; q++) {
+      for (let r = 0; r < H; r++) xv.set(x.data.subarray((q * H + r) * W, (q * H + r + 1) * W), (q * Hp + r + ph) * Wp + pw);
+    }
+    // (2) per-plane filters and biases (repeated for each image)
+    const wPtr = alloc(rt.arena, planes * taps * 4);
+    const bPtr = alloc(rt.arena, planes * 4);
+    const wvw = f32At(rt.arena, wPtr, planes * taps);
+    const bvw = f32At(rt.arena, bPtr, planes);
+    for (let n = 0; n < N; n++) {
+      wvw.set(weight.data, n * C * taps);
+      if (bias) bvw.set(bias.data, n * C);
+      else bvw.fill(0, n * C, (n + 1) * C);
+    }
+    // (3) kernel over plane ranges, one range per thread
+    const yPtr = alloc(rt.arena, planes * Ho * Wo4 * 4);
+    const threads = planes * Ho * Wo * taps >= DW_PARALLEL_MIN_MACS ? rt.threads : 1;
+    const share = Math.ceil(planes / threads);
+    const calls = [];
+    for (let t = 0; t < threads; t++) {
+      const q0 = t * share;
+      const count = Math.min(planes, q0 + share) - q0;
+      if (count <= 0) break;
+      calls.push({
+        fn: rt.fnIndex.dwconv,
+        args: [xp + q0 * Hp * Wp * 4, Hp * Wp * 4, Wp, wPtr + q0 * taps * 4, bPtr + q0 * 4, yPtr + q0 * Ho * Wo4 * 4, Ho * Wo4 * 4, count, Ho, wv, kh, kw, dh, dw],
+      });
+    }
+    runOnThreads(rt, calls);
+    // (4) drop the padded output columns
+    const yv = f32At(rt.arena, yPtr, planes * Ho * Wo4);
+    for (let q = 0; q < planes * Ho; q++) out.set(yv.subarray(q * Wo4, q * Wo4 + Wo), q * Wo);
+  } finally {
+    release(rt.arena, m0);
   }
   return out;
 }

@@ -8,7 +8,10 @@
  * - `softmax(x, y, rows, cv)`: rows of cv vectors; padding lanes must hold −∞;
  * - `layernorm(x, y, rows, cv, c, gamma, beta, epsBits)`: rows of cv vectors, c true length; mean and
  *   biased variance accumulated in f64 (scalar), normalisation in f32x4; gamma/beta padded with 0;
- *   ε passed as its float32 bit pattern (every pooled argument is an i32).
+ *   ε passed as its float32 bit pattern (every pooled argument is an i32);
+ * - `dwconv(x, xps, wp, w, b, y, yps, planes, ho, wv, kh, kw, dh, dw)`: stride-1 depthwise conv over
+ *   zero-padded input planes (row stride wp floats, plane stride xps bytes), one kh×kw filter and one
+ *   bias per plane, output rows of 4·wv floats (plane stride yps bytes); f32 accumulation from the bias.
  */
 import { assembleModule, code, localFrame, op, type WasmFunc } from './wasm-asm';
 
@@ -185,8 +188,69 @@ function layerNormFunc(): WasmFunc {
   return { exportName: 'layernorm', params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], results: [], locals: f.locals, body };
 }
 
+function dwconvFunc(): WasmFunc {
+  const P = ['x', 'xps', 'wp', 'w', 'b', 'y', 'yps', 'planes', 'ho', 'wv', 'kh', 'kw', 'dh', 'dw'];
+  const f = localFrame(P);
+  const L = (s: string) => f.get(s);
+  const c = f.add('c', 'i32');
+  const py = f.add('py', 'i32');
+  const v = f.add('v', 'i32');
+  const i = f.add('i', 'i32');
+  const j = f.add('j', 'i32');
+  const xc = f.add('xc', 'i32');
+  const yc = f.add('yc', 'i32');
+  const wc = f.add('wc', 'i32');
+  const row = f.add('row', 'i32');
+  const bv = f.add('bv', 'v128');
+  const acc = f.add('acc', 'v128');
+  const get = (s: string) => op.localGet(L(s));
+  const body = forLoop(
+    c,
+    get('planes'),
+    code(
+      get('x'), op.localGet(c), get('xps'), op.i32Mul(), op.i32Add(), op.localSet(xc),
+      get('y'), op.localGet(c), get('yps'), op.i32Mul(), op.i32Add(), op.localSet(yc),
+      get('w'), op.localGet(c), get('kh'), op.i32Mul(), get('kw'), op.i32Mul(), op.i32Const(2), op.i32Shl(), op.i32Add(), op.localSet(wc),
+      get('b'), op.localGet(c), op.i32Const(2), op.i32Shl(), op.i32Add(), op.f32Load(), op.f32x4Splat(), op.localSet(bv),
+      forLoop(
+        py,
+        get('ho'),
+        forLoop(
+          v,
+          get('wv'),
+          code(
+            op.localGet(bv), op.localSet(acc),
+            forLoop(
+              i,
+              get('kh'),
+              code(
+                // row = xc + ((py + i·dh)·wp + 4v)·4
+                op.localGet(xc), op.localGet(py), op.localGet(i), get('dh'), op.i32Mul(), op.i32Add(), get('wp'), op.i32Mul(), op.localGet(v), op.i32Const(2), op.i32Shl(), op.i32Add(), op.i32Const(2), op.i32Shl(), op.i32Add(), op.localSet(row),
+                forLoop(
+                  j,
+                  get('kw'),
+                  code(
+                    // acc += splat(w[i, j]) · x[row + j·dw : +4]
+                    op.localGet(acc),
+                    op.localGet(wc), op.localGet(i), get('kw'), op.i32Mul(), op.localGet(j), op.i32Add(), op.i32Const(2), op.i32Shl(), op.i32Add(), op.v128Load32Splat(),
+                    op.localGet(row), op.localGet(j), get('dw'), op.i32Mul(), op.i32Const(2), op.i32Shl(), op.i32Add(), op.v128Load(),
+                    op.f32x4Mul(), op.f32x4Add(), op.localSet(acc),
+                  ),
+                ),
+              ),
+            ),
+            // y[py, 4v : 4v+4] = acc
+            op.localGet(yc), op.localGet(py), get('wv'), op.i32Mul(), op.localGet(v), op.i32Add(), op.i32Const(4), op.i32Shl(), op.i32Add(), op.localGet(acc), op.v128Store(),
+          ),
+        ),
+      ),
+    ),
+  );
+  return { exportName: 'dwconv', params: P.map(() => 'i32' as const), results: [], locals: f.locals, body };
+}
+
 /**
- * Emit the row-kernel module (gelu, softmax, layernorm) on an imported shared memory.
+ * Emit the row-kernel module (gelu, softmax, layernorm, dwconv) on an imported shared memory.
  * @source PyTorch F.gelu (approximate="none"), F.softmax, F.layer_norm; Numerical Recipes §6.2 erfc fit; Cody–Waite exp reduction
  * @equation gelu(x) = ½x(1 + erf(x/√2)); softmax(x)ᵢ = e^(xᵢ−max)/Σe^(x−max); LN(x) = (x − μ)/√(σ² + ε)·γ + β
  * @deviation erf and exp are approximations (see `fastRowBounds`); exp flushes arguments < −87 to 0
@@ -195,6 +259,6 @@ function layerNormFunc(): WasmFunc {
 export function emitRowsModule(memoryPages: { min: number; max: number }): Uint8Array {
   return assembleModule({
     memory: { module: 'env', name: 'memory', minPages: memoryPages.min, maxPages: memoryPages.max, shared: true },
-    functions: [geluFunc(), softmaxFunc(), layerNormFunc()],
+    functions: [geluFunc(), softmaxFunc(), layerNormFunc(), dwconvFunc()],
   });
 }

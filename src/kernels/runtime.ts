@@ -14,7 +14,7 @@ import { createPool, disposePool, runRound, type Pool, type PoolCall, type Table
 // TYPES
 
 /** Pool-callable kernels: the GEMM lists of every kind ('gemm_f32fma' only with relaxed SIMD) and the row kernels. */
-export type KernelName = 'gemm_f32' | 'gemm_i8s' | 'gemm_u8s' | 'gemm_f32fma' | 'gelu' | 'softmax' | 'layernorm';
+export type KernelName = 'gemm_f32' | 'gemm_i8s' | 'gemm_u8s' | 'gemm_f32fma' | 'gelu' | 'softmax' | 'layernorm' | 'dwconv';
 
 /** Options of `createKernelRuntime`. */
 export interface RuntimeOptions {
@@ -81,7 +81,7 @@ export async function createKernelRuntime(options: RuntimeOptions = {}): Promise
     fnIndex[s.name] = table.length;
     table.push([mi, 'gemm_list']);
   });
-  for (const name of ['gelu', 'softmax', 'layernorm'] as const) {
+  for (const name of ['gelu', 'softmax', 'layernorm', 'dwconv'] as const) {
     fnIndex[name] = table.length;
     table.push([rowsModule, name]);
   }
