@@ -107,15 +107,13 @@ module ahcq_core #(
   logic signed [9:0]  eb [0:C-1];
 
   function automatic logic [3:0] group_of(input logic [31:0] k);
-    logic [3:0] g;
-    g = 0;
+    group_of = 0;
     for (int j = 1; j < NBMAX; j++)
-      if (j < 32'(nb) && 32'(gstart[j]) <= k) g = g + 1;
-    return g;
+      if (j < 32'(nb) && 32'(gstart[j]) <= k) group_of = group_of + 1;
   endfunction
 
   always_comb begin
-    for (int r = 0; r < R; r++) begin
+    for (int r = 0; r < R; r++) begin : row_dec
       logic [31:0] k;
       logic [7:0]  code;
       logic [3:0]  g;
@@ -142,7 +140,7 @@ module ahcq_core #(
         endcase
       end
     end
-    for (int c = 0; c < C; c++) begin
+    for (int c = 0; c < C; c++) begin : col_dec
       logic [31:0] k;
       k = tc - c;
       eb[c] = 0;
@@ -176,7 +174,7 @@ module ahcq_core #(
       end
       for (int i = 0; i < R*C*NBMAX; i++) acc[i] <= 0;
     end else if (computing) begin
-      for (int i = 0; i < R*C; i++) begin
+      for (int i = 0; i < R*C; i++) begin : pe
         logic signed [31:0] a32, b32, sh;
         av[i] <= ain[i]; at[i] <= tin[i]; bv[i] <= bin[i];
         a32 = 32'(ain[i]);
@@ -212,7 +210,7 @@ module ahcq_core #(
       out_valid <= 0;
       drn_valid <= 0;
     end else begin
-      for (int c = 0; c < C; c++) begin
+      for (int c = 0; c < C; c++) begin : ppu
         logic signed [63:0] v, prod, y;
         logic signed [31:0] value;
         // stage 3: + zy, saturate, write
