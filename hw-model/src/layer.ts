@@ -40,6 +40,8 @@ export interface LayerShape {
   readonly outBits: number;
   /** Accumulator banks per PE (CAG groups, 2 for HLUQ, else 1). */
   readonly nb: number;
+  /** Extra cycles per tile beyond `tileCycles` (e.g. a pipelined FP adder's latency); default 0. */
+  readonly extraTileCycles?: number;
 }
 
 /** One scheduled tile: its origin, used extent and DMA volumes. */
@@ -84,7 +86,7 @@ function checkLayer(fn: string, cfg: ArrayConfig, dram: DramConfig, L: LayerShap
  */
 export function tileSchedule(cfg: ArrayConfig, L: LayerShape): TileSlot[] {
   const R = cfg.rows, C = cfg.cols;
-  const T = tileCycles(cfg, L.K, L.nb);
+  const T = tileCycles(cfg, L.K, L.nb) + (L.extraTileCycles ?? 0);
   const out: TileSlot[] = [];
   for (let n0 = 0; n0 < L.N; n0 += C) {
     const cols = Math.min(C, L.N - n0);

@@ -18,11 +18,10 @@ run() { # name top params file extra
 {
   echo "{"
   echo "  \"tool\": \"$(yosys -V | head -1)\","
-  echo "  \"command\": \"synth_xilinx -family xcup (-nodsp for the LUT-based PE probes; DSP inference allowed for pe_int4_dsp and the core)\","
+  echo "  \"command\": \"synth_xilinx -family xcup (-nodsp for the LUT-based PE probes; DSP inference allowed for pe_int4_dsp; the full core (ahcq_core.sv) is not synthesised here: its 64-bit PPU multipliers take > 10 min in Yosys)\","
   run pe_int4 pe_mac "-set AW 5 -set BW 5 -set ACCW 32" pe_mac.sv "-nodsp"; echo ","
   run pe_int8 pe_mac "-set AW 9 -set BW 9 -set ACCW 32" pe_mac.sv "-nodsp"; echo ","
-  run pe_int4_dsp pe_mac "-set AW 5 -set BW 5 -set ACCW 32" pe_mac.sv ""; echo ","
-  run core_4x4 ahcq_core "-set R 4 -set C 4 -set KMAX 16 -set NBMAX 4" ../ahcq_core.sv ""
+  run pe_int4_dsp pe_mac "-set AW 5 -set BW 5 -set ACCW 32" pe_mac.sv ""
   echo "}"
 } > $out.tmp
 mv $out.tmp $out
