@@ -1,0 +1,138 @@
+/**
+ * Replay golden GEMM cases (fixtures/golden, format ahcq-golden/1 by src/golden) on the hardware model:
+ * a case's integer parameters become one layer-sized job, which the cycle-stepped layer simulation
+ * (DMA + controller + tile engine) runs on the case's arch (R × C). CAG inputs are gathered through
+ * `perm` (a host/DMA address permutation) and the group zero points are already folded into the bias,
+ * so the row decoders subtract 0; HLUQ and uniform map one to one.
+ */
+import { FormatError } from '../../src/tensor';
+import { findGoldenCaseDirs, readGoldenCase, type GoldenCaseRead } from '../../src/golden/reader';
+import { setExpectedCycles } from '../../src/golden/writer';
+import { runLayerStepped, layerCycles, type DramConfig } from './layer';
+import { tileCycles } from './latency';
+import { banksOf } from './decoders';
+import { DRAM_BYTES_PER_CYCLE, DRAM_LATENCY_CYCLES } from './params';
+import type { ArrayConfig, PpuParams, TileJob } from './types';
+
+// TYPES
+
+export interface GoldenReplay {
+  /** Model outputs keyed like the case's outputs (only those the hardware produces). */
+  readonly outputs: ReadonlyMap<string, Int32Array>;
+  /** Cycle figures: tiles = Σ T_tile (compute only); layer = DMA-inclusive stepped layer cycles. */
+  readonly cycles: { readonly tiles: number; readonly layer: number };
+}
+
+// CONSTANTS
+
+/** Ops the tile engine executes as one GEMM layer. */
+export const HW_GEMM_OPS = ['gemm_uniform', 'gemm_cag', 'gemm_hluq'] as const;
+
+/** The default DRAM channel of the system model (params.ts). */
+export const GOLDEN_DRAM: DramConfig = { bytesPerCycle: DRAM_BYTES_PER_CYCLE, latency: DRAM_LATENCY_CYCLES };
+
+// HELPERS
+
+type P = Record<string, unknown>;
+function ints(src: string, p: P, k: string): number[] {
+  const v = p[k];
+  if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x))) throw new FormatError(src, `params.${k} must be an array of integers`);
+  return v as number[];
+}
+function int(src: string, p: P, k: string): number {
+  const v = p[k];
+  if (!Number.isSafeInteger(v)) throw new FormatError(src, `params.${k} must be an integer`);
+  return v as number;
+}
+
+// MAIN
+
+/**
+ * Build the layer job of a golden GEMM case, or null when the op is not a hardware GEMM.
+ * @precision exact
+ */
+export function goldenToJob(c: GoldenCaseRead): { job: TileJob; requant: boolean; outBits: number } | null {
+  const src = `${c.dir}/desc.json`;
+  const op = c.desc.op;
+  if (!(HW_GEMM_OPS as readonly string[]).includes(op)) return null;
+  const p = c.desc.params as P;
+  const x = c.inputs.get('x')?.tensor, w = c.inputs.get('w')?.tensor;
+  if (!x || !w || x.dtype !== 'int32' || w.dtype !== 'int32') throw new FormatError(src, 'inputs x and w must be integer tensors');
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
+  const bits = int(src, p, 'bits');
+  const out = p['out'] as P;
+  const requant = out['mode'] === 'requant';
+  const outBits = requant ? int(src, out, 'bits') : 32;
+  const ppu: PpuParams | undefined = requant ? {
+    combine: op === 'gemm_cag' ? ints(src, p, 'group_mult') : op === 'gemm_hluq' ? [int(src, p, 'mult_log'), int(src, p, 'mult_uni')] : [1],
+    bias: ints(src, p, 'bias'),
+    scale: ints(src, out, 'mult').map((m, n) => ({ mult: m, shift: ints(src, out, 'shift')[n]! })),
+    zy: int(src, out, 'zero'), lo: 0, hi: 2 ** outBits - 1,
+  } : undefined;
+  let a = x.data as Int32Array;
+  if (op === 'gemm_cag') {
+    const perm = ints(src, p, 'perm');
+    a = new Int32Array(M * K);
+    for (let m = 0; m < M; m++) for (let j = 0; j < K; j++) a[m * K + j] = (x.data as Int32Array)[m * K + perm[j]!]!;
+  }
+  const base = { aBits: op === 'gemm_hluq' ? int(src, p, 'act_bits') : bits, bBits: bits, M, N, K, a, b: w.data as Int32Array, zb: Int32Array.from(ints(src, p, 'zw')), ...(ppu ? { ppu } : {}) };
+  const job: TileJob = op === 'gemm_uniform' ? { ...base, mode: 'uniform', za: int(src, p, 'zx') }
+    : op === 'gemm_cag' ? { ...base, mode: 'cag', groups: { starts: ints(src, p, 'starts'), zeroPoints: ints(src, p, 'group_mult').map(() => 0) } }
+    : { ...base, mode: 'hluq', hluq: { lLog: int(src, p, 'l_log'), guardBits: int(src, p, 'guard_bits') } };
+  return { job, requant, outBits };
+}
+
+/**
+ * Replay a golden GEMM case on the cycle-stepped layer model.
+ * @precision exact
+ */
+export function replayGolden(c: GoldenCaseRead, dram: DramConfig = GOLDEN_DRAM): GoldenReplay | null {
+  const g = goldenToJob(c);
+  if (!g) return null;
+  const cfg: ArrayConfig = { rows: c.desc.arch.R, cols: c.desc.arch.C };
+  const r = runLayerStepped(cfg, dram, g.job, g.outBits);
+  const { M, N, K } = g.job;
+  const nb = banksOf(g.job);
+  const outputs = new Map<string, Int32Array>();
+  if (c.desc.op === 'gemm_hluq') {
+    outputs.set('acc_log', r.acc.slice(0, M * N));
+    outputs.set('acc_uni', r.acc.slice(M * N, 2 * M * N));
+  } else outputs.set('acc', r.acc);
+  if (g.requant) outputs.set('y', Int32Array.from(r.y));
+  const nTiles = Math.ceil(M / cfg.rows) * Math.ceil(N / cfg.cols);
+  const layer = layerCycles(cfg, dram, { M, N, K, aBits: g.job.aBits, bBits: g.job.bBits, outBits: g.outBits, nb });
+  if (layer !== r.cycles) throw new Error(`replayGolden: stepped ${r.cycles} ≠ event model ${layer} (a model bug)`);
+  return { outputs, cycles: { tiles: nTiles * tileCycles(cfg, K, nb), layer: r.cycles } };
+}
+
+/**
+ * Expected cycles of every hardware GEMM case under `root`, keyed by case id (what
+ * hw-model/expected-cycles.json stores and what `setExpectedCycles` writes into desc.json).
+ * @precision exact
+ */
+export function collectExpectedCycles(caseDirs: readonly string[], read: (dir: string) => GoldenCaseRead): Record<string, { tiles: number; layer: number }> {
+  const out: Record<string, { tiles: number; layer: number }> = {};
+  for (const dir of caseDirs) {
+    const c = read(dir);
+    const r = replayGolden(c);
+    if (r) out[c.desc.id] = { tiles: r.cycles.tiles, layer: r.cycles.layer };
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Write the model's cycles into each hardware GEMM case's desc.json (expected.cycles = {tiles, layer})
+ * through the golden writer's `setExpectedCycles`. Run by whoever owns fixtures/golden
+ * (e.g. `tsx -e "import('./hw-model/src/golden-adapter.ts').then(m => m.fillGoldenExpectedCycles('fixtures/golden'))"`).
+ * @precision exact
+ */
+export function fillGoldenExpectedCycles(root: string): number {
+  const dirs = findGoldenCaseDirs(root);
+  let n = 0;
+  for (const dir of dirs) {
+    const r = replayGolden(readGoldenCase(dir));
+    if (r) { setExpectedCycles(dir, { tiles: r.cycles.tiles, layer: r.cycles.layer }); n++; }
+  }
+  return n;
+}
