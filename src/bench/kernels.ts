@@ -223,6 +223,13 @@ export async function benchGemm(options: BenchOptions = {}): Promise<BenchRow[]>
         const m0 = mark(rt.arena);
         const packed = s.batch === 1 ? packF32(rt, b, s.K, s.N, 'kn') : undefined;
         push(rt.fma ? 'wasm-f32-relaxed-fma A-in-place B-prepacked' : 'wasm-f32 A-in-place B-prepacked', s, threads, await measure(wasmF32Run(rt, s, a, b, packed), options.runs ?? 7, warmup, maxLoad, retries));
+        // resident: A and C stay in wasm memory (no copy in/out, no fresh output allocation)
+        const aPtr = alloc(rt.arena, a.length * 4);
+        f32At(rt.arena, aPtr, a.length).set(a);
+        const cPtr = alloc(rt.arena, s.batch * s.M * s.N * 4);
+        const bPacks = packed ? [packed] : Array.from({ length: s.batch }, (_, t) => packF32(rt, b.subarray(t * s.K * s.N, (t + 1) * s.K * s.N), s.K, s.N, 'kn'));
+        const resident: GemmF32Task[] = Array.from({ length: s.batch }, (_, t) => ({ a: aPtr + t * s.M * s.K * 4, lda: s.K, packed: bPacks[packed ? 0 : t]!, c: cPtr + t * s.M * s.N * 4, ldc: s.N, m: s.M }));
+        push(`${rt.fma ? 'wasm-f32-relaxed-fma' : 'wasm-f32'} resident (B packed once)`, s, threads, await measure(() => gemmF32Batch(rt, resident), options.runs ?? 7, warmup, maxLoad, retries));
         release(rt.arena, m0);
         if (options.integer ?? true) {
           const rng = createRng(3);
