@@ -1,0 +1,231 @@
+// csim_main.cpp — C-simulation testbench of the AHCQ-SAM HLS kernels (fpga/hls/include).
+// Replays the golden vectors (fixtures/golden/**/desc.json + .bin, format ahcq-golden/1): every GEMM
+// case (gemm_uniform, gemm_cag, gemm_hluq) is cut into R x C tiles and run through ahcq::tile_gemm;
+// requant cases run the PPU alone; encode cases run the threshold encoder. Outputs are compared bit for
+// bit with the stored .bin outputs. Ops without an HLS kernel here (lnq_attention, gelu_hluq) are
+// reported as skipped. Prints "N passed, N failed, N skipped"; exit code 1 on any failure.
+//
+//   g++ -std=c++17 -O2 -Wno-unknown-pragmas -ffp-contract=off -I fpga/hls/include fpga/hls/tb/csim_main.cpp -o csim
+//   ./csim fixtures/golden
+//
+// desc.json is parsed with fpga/tb/mini_json.hpp (the golden reader's strict parser, reused read-only).
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ahcq_kernels.hpp"
+#include "../../tb/mini_json.hpp"
+
+namespace fs = std::filesystem;
+using ahcq::code_t;
+using ahcq::acc_t;
+
+namespace {
+
+constexpr int R = 8, C = 8, KMAX = 1024, NBMAX = 8;
+using Cfg = ahcq::TileCfg<C, NBMAX>;
+
+struct Tensor {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> i;     // integer elements
+  std::vector<uint32_t> f;    // float32 bit patterns
+};
+
+[[noreturn]] void fail(const std::string& where, const std::string& msg) { throw std::runtime_error(where + ": " + msg); }
+
+const mj::Value& at(const mj::Value& o, const std::string& k, const std::string& where) {
+  const mj::Value* v = o.find(k);
+  if (!v) fail(where, "missing field '" + k + "'");
+  return *v;
+}
+int64_t i64(const mj::Value& v, const std::string& where) {
+  int64_t x;
+  if (!v.as_int64(x)) fail(where, "expected an integer");
+  return x;
+}
+std::vector<int64_t> ints(const mj::Value& v, const std::string& where) {
+  if (v.kind != mj::Value::Kind::Array) fail(where, "expected an array");
+  std::vector<int64_t> out;
+  for (const auto& e : v.items) out.push_back(i64(e, where));
+  return out;
+}
+std::vector<uint32_t> f32s(const mj::Value& v, const std::string& where) {
+  if (v.kind != mj::Value::Kind::Array) fail(where, "expected an array of \"0x…\" strings");
+  std::vector<uint32_t> out;
+  for (const auto& e : v.items) {
+    if (e.kind != mj::Value::Kind::String || e.text.size() != 10) fail(where, "expected \"0x\" + 8 hex digits");
+    out.push_back(static_cast<uint32_t>(std::stoul(e.text.substr(2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) fail(p.string(), "cannot open");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Tensor load(const fs::path& dir, const mj::Value& d, const std::string& where) {
+  Tensor t;
+  t.dtype = at(d, "dtype", where).text;
+  t.shape = ints(at(d, "shape", where), where);
+  size_t n = 1;
+  for (auto s : t.shape) n *= static_cast<size_t>(s);
+  const std::string bytes = read_text(dir / at(d, "bin", where).text);
+  const size_t es = t.dtype == "uint8" ? 1 : 4;
+  if (bytes.size() != n * es) fail(where, "bin length disagrees with shape");
+  for (size_t k = 0; k < n; k++) {
+    if (es == 1) { t.i.push_back(static_cast<uint8_t>(bytes[k])); continue; }
+    uint32_t u = 0;
+    for (int b = 0; b < 4; b++) u |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[4 * k + b])) << (8 * b);
+    if (t.dtype == "float32") t.f.push_back(u);
+    else t.i.push_back(static_cast<int32_t>(u));
+  }
+  return t;
+}
+
+// Run a whole [M, K] x [N, K] GEMM through R x C tiles of the HLS kernel.
+void run_gemm(const Cfg& proto, const std::vector<int64_t>& x, const std::vector<int64_t>& w, int M, int N, int K,
+              const std::vector<int64_t>& zw, const std::vector<int64_t>& bias, const std::vector<int64_t>& mult,
+              const std::vector<int64_t>& shift, std::vector<int64_t>& acc_out, std::vector<int64_t>& y_out) {
+  if (K > KMAX) fail("run_gemm", "K exceeds KMAX");
+  static code_t a[R][KMAX], b[C][KMAX];
+  static acc_t acc[NBMAX][R][C];
+  static int64_t y[R][C];
+  Cfg t = proto;
+  const int nb = ahcq::banks(t);
+  acc_out.assign(static_cast<size_t>(nb) * M * N, 0);
+  y_out.assign(static_cast<size_t>(M) * N, 0);
+  for (int n0 = 0; n0 < N; n0 += C)
+    for (int m0 = 0; m0 < M; m0 += R) {
+      t.M = std::min(R, M - m0);
+      t.N = std::min(C, N - n0);
+      t.K = K;
+      for (int r = 0; r < t.M; r++) for (int k = 0; k < K; k++) a[r][k] = x[static_cast<size_t>(m0 + r) * K + k];
+      for (int c = 0; c < t.N; c++) {
+        for (int k = 0; k < K; k++) b[c][k] = w[static_cast<size_t>(n0 + c) * K + k];
+        t.zb[c] = static_cast<int>(zw[n0 + c]);
+        if (t.requant) { t.bias[c] = bias[n0 + c]; t.mult[c] = mult[n0 + c]; t.shift[c] = static_cast<int>(shift[n0 + c]); }
+      }
+      ahcq::tile_gemm<R, C, KMAX, NBMAX>(t, a, b, acc, y);
+      for (int r = 0; r < t.M; r++)
+        for (int c = 0; c < t.N; c++) {
+          for (int bk = 0; bk < nb; bk++) acc_out[(static_cast<size_t>(bk) * M + m0 + r) * N + n0 + c] = static_cast<int64_t>(acc[bk][r][c]);
+          y_out[static_cast<size_t>(m0 + r) * N + n0 + c] = y[r][c];
+        }
+    }
+}
+
+// Compare one output; returns the first mismatch message or "".
+std::string compare(const std::string& name, const std::vector<int64_t>& got, const Tensor& want) {
+  if (got.size() != want.i.size()) return name + ": size " + std::to_string(got.size()) + " vs " + std::to_string(want.i.size());
+  for (size_t k = 0; k < got.size(); k++)
+    if (got[k] != want.i[k]) return name + "[" + std::to_string(k) + "]: got " + std::to_string(got[k]) + ", expected " + std::to_string(want.i[k]);
+  return "";
+}
+
+// Returns "" on pass, "skip" when the op has no kernel here, else a mismatch description.
+std::string run_case(const fs::path& dir) {
+  const std::string where = (dir / "desc.json").string();
+  const mj::Value d = mj::parse(read_text(dir / "desc.json"), where);
+  const std::string op = at(d, "op", where).text;
+  std::map<std::string, Tensor> in, out;
+  for (const auto& e : at(d, "inputs", where).items) in[at(e, "name", where).text] = load(dir, e, where);
+  for (const auto& e : at(d, "outputs", where).items) out[at(e, "name", where).text] = load(dir, e, where);
+  const mj::Value& p = at(d, "params", where);
+  if (op == "encode") {
+    const std::vector<uint32_t> th = f32s(at(p, "thresholds_f32", where), where);
+    std::vector<int64_t> q;
+    for (uint32_t v : in.at("x").f) q.push_back(ahcq::encode_threshold(v, th.data(), static_cast<int>(th.size())));
+    return compare("q", q, out.at("q"));
+  }
+  if (op == "requant") {
+    const Tensor& a = in.at("acc");
+    const int M = static_cast<int>(a.shape[0]), N = static_cast<int>(a.shape[1]);
+    const auto mult = ints(at(p, "mult", where), where), shift = ints(at(p, "shift", where), where);
+    const int64_t zero = i64(at(p, "zero", where), where), bits = i64(at(p, "bits", where), where);
+    std::vector<int64_t> y;
+    for (int m = 0; m < M; m++)
+      for (int n = 0; n < N; n++)
+        y.push_back(ahcq::saturate(ahcq::apply_scale(a.i[static_cast<size_t>(m) * N + n], mult[n], static_cast<int>(shift[n])) + zero, 0, (int64_t{1} << bits) - 1));
+    return compare("y", y, out.at("y"));
+  }
+  if (op != "gemm_uniform" && op != "gemm_cag" && op != "gemm_hluq") return "skip";
+  const Tensor& x = in.at("x");
+  const Tensor& w = in.at("w");
+  const int M = static_cast<int>(x.shape[0]), K = static_cast<int>(x.shape[1]), N = static_cast<int>(w.shape[0]);
+  const mj::Value& o = at(p, "out", where);
+  Cfg t;
+  t.requant = at(o, "mode", where).text == "requant";
+  std::vector<int64_t> mult, shift, bias = ints(at(p, "bias", where), where);
+  if (t.requant) {
+    mult = ints(at(o, "mult", where), where);
+    shift = ints(at(o, "shift", where), where);
+    t.zy = i64(at(o, "zero", where), where);
+    t.lo = 0;
+    t.hi = (int64_t{1} << i64(at(o, "bits", where), where)) - 1;
+  }
+  std::vector<int64_t> xa = x.i;
+  if (op == "gemm_uniform") {
+    t.mode = ahcq::UNIFORM;
+    t.za = static_cast<int>(i64(at(p, "zx", where), where));
+    t.gm[0] = 1;
+  } else if (op == "gemm_cag") {
+    t.mode = ahcq::CAG;
+    const auto gm = ints(at(p, "group_mult", where), where), starts = ints(at(p, "starts", where), where), perm = ints(at(p, "perm", where), where);
+    t.G = static_cast<int>(gm.size());
+    if (t.G > NBMAX) fail(where, "more groups than NBMAX");
+    for (int g = 0; g < t.G; g++) { t.gm[g] = gm[g]; t.gzp[g] = 0; }  // zero points folded into the bias
+    for (int g = 0; g <= t.G; g++) t.starts[g] = static_cast<int>(starts[g]);
+    for (int m = 0; m < M; m++) for (int j = 0; j < K; j++) xa[static_cast<size_t>(m) * K + j] = x.i[static_cast<size_t>(m) * K + perm[j]];
+  } else {
+    t.mode = ahcq::HLUQ;
+    t.lLog = static_cast<int>(i64(at(p, "l_log", where), where));
+    t.gb = static_cast<int>(i64(at(p, "guard_bits", where), where));
+    t.gm[0] = i64(at(p, "mult_log", where), where);
+    t.gm[1] = i64(at(p, "mult_uni", where), where);
+  }
+  std::vector<int64_t> acc, y;
+  run_gemm(t, xa, w.i, M, N, K, ints(at(p, "zw", where), where), bias, mult, shift, acc, y);
+  std::string e;
+  if (op == "gemm_hluq") {
+    const size_t mn = static_cast<size_t>(M) * N;
+    e = compare("acc_log", std::vector<int64_t>(acc.begin(), acc.begin() + mn), out.at("acc_log"));
+    if (e.empty()) e = compare("acc_uni", std::vector<int64_t>(acc.begin() + mn, acc.end()), out.at("acc_uni"));
+  } else e = compare("acc", acc, out.at("acc"));
+  if (e.empty() && t.requant) e = compare("y", y, out.at("y"));
+  return e;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path root = argc > 1 ? argv[1] : "fixtures/golden";
+  if (!fs::exists(root)) {
+    std::fprintf(stderr, "csim: %s does not exist\n", root.string().c_str());
+    return 2;
+  }
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file() && e.path().filename() == "desc.json") dirs.push_back(e.path().parent_path());
+  std::sort(dirs.begin(), dirs.end());
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& dir : dirs) {
+    std::string r;
+    try { r = run_case(dir); } catch (const std::exception& ex) { r = std::string("error: ") + ex.what(); }
+    if (r.empty()) passed++;
+    else if (r == "skip") { skipped++; std::printf("SKIP %s (no HLS kernel for this op here)\n", dir.string().c_str()); }
+    else { failed++; std::printf("FAIL %s: %s\n", dir.string().c_str(), r.c_str()); }
+  }
+  std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+  return failed == 0 ? 0 : 1;
+}
