@@ -203,3 +203,30 @@ describe('FastBackend — laws', () => {
     for (let o = 0; o < 24; o++) for (let p = 0; p < 42; p++) expect(y.data[o * 42 + p]).toBe(yl.data[p * 24 + o]);
   });
 });
+
+describe('fast convTranspose2d — the non-overlapping (kernel = stride) case as one GEMM + scatter', () => {
+  it('matches the reference op on SAM-decoder-like shapes, and falls back for other attributes', async () => {
+    const { createFastBackend } = await import('../../src/kernels/backend');
+    const { convTranspose2d } = await import('../../src/ops');
+    const { createRng } = await import('../../src/tensor');
+    const be = await createFastBackend({ threads: 1 });
+    try {
+      const rng = createRng(7);
+      const rnd = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+      for (const [B, C, H, W, O, k, pad] of [[1, 8, 5, 3, 4, 2, 0], [2, 16, 4, 4, 8, 2, 0], [1, 6, 3, 5, 5, 3, 0], [1, 4, 4, 4, 3, 2, 1]] as const) {
+        const x = { dtype: 'float32' as const, shape: [B, C, H, W], data: rnd(B * C * H * W) };
+        const w = { dtype: 'float32' as const, shape: [C, O, k, k], data: rnd(C * O * k * k) };
+        const b = { dtype: 'float32' as const, shape: [O], data: rnd(O) };
+        const attrs = { stride: [k, k] as [number, number], padding: [pad, pad] as [number, number], outputPadding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+        const ref = convTranspose2d(x, w, b, attrs);
+        const got = be.convTranspose2d(x, w, b, attrs);
+        expect(got.shape).toEqual(ref.shape);
+        // fp32 GEMM vs fp64 reference: |Δ| ≤ (C + 3)·2^-24·Σ|x·w| per output; Σ|x·w| ≤ C·max|x|·max|w| ≲ C·25 here.
+        const bound = (C + 3) * 2 ** -24 * C * 25;
+        for (let i = 0; i < ref.data.length; i++) expect(Math.abs(got.data[i]! - ref.data[i]!)).toBeLessThanOrEqual(bound);
+      }
+    } finally {
+      await be.dispose();
+    }
+  });
+});

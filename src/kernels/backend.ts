@@ -7,7 +7,8 @@
  * (keyed by the weight's data array: tensors are immutable by project convention, so a weight array
  * mutated in place after its first use would be served stale; packs live until `dispose`).
  */
-import { conv2d, gelu, layerNorm, layerNorm2d, linear, matmul, softmax, type Conv2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
+import { convTranspose2d, layerNorm2d, permute, softmax, type Conv2dAttrs, type ConvTranspose2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
+import type { Backend } from '../ops/backend';
 import { broadcastIndex, broadcastShapes } from '../ops/broadcast';
 import { normalizeAxis, requireInput, requirePair, requirePositiveInt, requireRank } from '../ops/check';
 import { requireEpsilon } from '../ops/layer-norm';
@@ -20,17 +21,8 @@ import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type Run
 
 // TYPES
 
-/** The ops a model forward pass takes from its backend (same signatures as src/ops). */
-export interface Backend {
-  readonly name: string;
-  readonly linear: (x: Tensor, weight: Tensor, bias?: Tensor) => Tensor;
-  readonly matmul: (a: Tensor, b: Tensor) => Tensor;
-  readonly conv2d: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
-  readonly layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
-  readonly layerNorm2d: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
-  readonly gelu: (x: Tensor) => Tensor;
-  readonly softmax: (x: Tensor, attrs?: SoftmaxAttrs) => Tensor;
-}
+export type { Backend } from '../ops/backend';
+export { referenceBackend } from '../ops/backend';
 
 /** The fast backend: a Backend plus its runtime and an explicit, idempotent `dispose`. */
 export interface FastBackend extends Backend {
@@ -39,14 +31,6 @@ export interface FastBackend extends Backend {
 }
 
 // MAIN
-
-/**
- * The reference ops as a Backend (the executable specification; every fast op is tested against it).
- * @source src/ops (this project's reference operators)
- * @deviation none
- * @precision as each reference op (fp64-accumulate, fp32-store)
- */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, layerNorm, layerNorm2d, gelu, softmax };
 
 /** Copy a JS float array into scratch arena memory; returns the byte address. */
 function copyIn(rt: KernelRuntime, data: Float32Array): number {
@@ -203,6 +187,56 @@ function fastLayerNorm(rt: KernelRuntime, x: Tensor, gamma: Tensor, beta: Tensor
 }
 
 /**
+ * fast `convTranspose2d` for the non-overlapping case SAM's decoder uses (kernel = stride, no padding,
+ * no output padding, dilation 1, groups 1): every input pixel writes its own kh×kw output patch, so the
+ * op is one GEMM x[(b,h,w), C] · W[C, (o,i,j)] followed by a scatter (+ bias). Other cases fall back to
+ * the reference op.
+ * @source src/ops/conv-transpose2d.ts (the definition)
+ * @equation y[b,o,h·kh+i,w·kw+j] = b_o + Σ_c x[b,c,h,w]·W[c,o,i,j]
+ */
+function fastConvTranspose2d(
+  be: { linear: Backend['linear'] },
+  tCache: WeakMap<Float32Array, Tensor>,
+  x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: ConvTranspose2dAttrs,
+): Tensor {
+  const [kh, kw] = [weight.shape[2], weight.shape[3]];
+  const simple = x.shape.length === 4 && weight.shape.length === 4 && attrs.groups === 1 && weight.shape[0] === x.shape[1] &&
+    attrs.stride[0] === kh && attrs.stride[1] === kw && attrs.padding[0] === 0 && attrs.padding[1] === 0 &&
+    attrs.outputPadding[0] === 0 && attrs.outputPadding[1] === 0 && attrs.dilation[0] === 1 && attrs.dilation[1] === 1 &&
+    (bias === undefined || (bias.shape.length === 1 && bias.shape[0] === weight.shape[1]));
+  if (!simple) return convTranspose2d(x, weight, bias, attrs);
+  const [B, C, H, W] = x.shape as [number, number, number, number];
+  const O = weight.shape[1]!, KH = kh!, KW = kw!;
+  // W [C, O, kh, kw] → Wt [(o,i,j), C] once per weight array (the layout `linear` takes)
+  let wt = tCache.get(weight.data as Float32Array);
+  if (!wt) {
+    const d = new Float32Array(O * KH * KW * C);
+    for (let c = 0; c < C; c++) for (let r = 0; r < O * KH * KW; r++) d[r * C + c] = weight.data[c * O * KH * KW + r]!;
+    wt = { dtype: 'float32', shape: [O * KH * KW, C], data: d };
+    tCache.set(weight.data as Float32Array, wt);
+  }
+  const xt = permute(x, [0, 2, 3, 1]); // [B, H, W, C]
+  const g = be.linear({ dtype: 'float32', shape: [B * H * W, C], data: xt.data as Float32Array }, wt); // [B·H·W, O·kh·kw]
+  const Ho = H * KH, Wo = W * KW;
+  const y = new Float32Array(B * O * Ho * Wo);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let w = 0; w < W; w++) {
+        const row = ((b * H + h) * W + w) * O * KH * KW;
+        for (let o = 0; o < O; o++) {
+          const bo = bias ? bias.data[o]! : 0;
+          for (let i = 0; i < KH; i++) {
+            const dst = ((b * O + o) * Ho + h * KH + i) * Wo + w * KW;
+            for (let j = 0; j < KW; j++) y[dst + j] = Math.fround(g.data[row + (o * KH + i) * KW + j]! + bo);
+          }
+        }
+      }
+    }
+  }
+  return { dtype: 'float32', shape: [B, O, Ho, Wo], data: y };
+}
+
+/**
  * Create the fast backend: compile the kernels, allocate the shared memory, start the worker pool.
  * layerNorm2d (and softmax over a non-last axis) are the reference ops.
  * @source PERFORMANCE.md "Recommendation"; issue 7 (backend seam)
@@ -216,12 +250,15 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
   const rt = await createKernelRuntime(options);
   const cache = new WeakMap<Float32Array, PackedF32>();
   const biasCache = new WeakMap<Float32Array, number>();
+  const tCache = new WeakMap<Float32Array, Tensor>();
+  const linearFast: Backend['linear'] = (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias);
   return {
     name: `fast-wasm-simd-${rt.threads}t${rt.fma ? '-fma' : ''}`,
     runtime: rt,
-    linear: (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias),
+    linear: linearFast,
     matmul: (a, b) => fastMatmul(rt, a, b),
     conv2d: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs),
+    convTranspose2d: (x, weight, bias, attrs) => fastConvTranspose2d({ linear: linearFast }, tCache, x, weight, bias, attrs),
     layerNorm: (x, gamma, beta, attrs) => fastLayerNorm(rt, x, gamma, beta, attrs),
     layerNorm2d,
     gelu: (x) => fastGelu(rt, x),
