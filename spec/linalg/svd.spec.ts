@@ -97,16 +97,43 @@ describe('svd — oracle', () => {
   });
 
   it('2×2 closed form: σ² are the roots of λ² − tr(AᵀA)λ + det(A)² = 0', () => {
+    // The discriminant tr² − 4det² must NOT be evaluated as written: for near-equal singular values it
+    // is a tiny difference of two numbers ≈ tr² (≈ 4e4 here), so it carries an absolute error ≈ ε·tr²,
+    // which the square root amplifies to ≈ ε·tr²/(2·disc) in disc and ≈ that/(4σ₀) in σ₀ — e.g. 1.6e-11
+    // for diag(9.99977…, −9.99934…), where the exact σ₀ = 9.99977… (and svd returns it exactly).
+    // It factors exactly: tr ∓ 2det = (p ± t)² + (q ∓ r)², so
+    //   disc² = ((p − t)² + (q + r)²)·((p + t)² + (q − r)²),
+    // a product of sums of squares with O(ε) relative error each; σ₀ = √((tr + disc)/2) then has a
+    // relative error of a few ε, far inside 1e-12. σ₁ = |det|/σ₀: det = pt − qr has absolute error
+    // ≤ ε(|pt| + |qr|) ≤ ε·tr ≤ 2ε·σ₀², i.e. ≤ 2ε·σ₀ in σ₁, again inside 1e-12·max(1, σ₀).
     fc.assert(
       fc.property(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 4, maxLength: 4 }), (v) => {
         const [p, q, r, t] = v as [number, number, number, number];
         const tr = p * p + q * q + r * r + t * t, det = p * t - q * r;
-        const disc = Math.sqrt(Math.max(0, tr * tr - 4 * det * det));
+        const disc = Math.sqrt(((p - t) ** 2 + (q + r) ** 2) * ((p + t) ** 2 + (q - r) ** 2));
         const s0 = Math.sqrt((tr + disc) / 2);
         const s = svd(m64(2, 2, v)).s;
         expect(Math.abs(s[0]! - s0)).toBeLessThanOrEqual(1e-12 * Math.max(1, s0));
         // σ₁ = |det| / σ₀ avoids cancellation in the closed form
         if (s0 > 0) expect(Math.abs(s[1]! - Math.abs(det) / s0)).toBeLessThanOrEqual(1e-12 * Math.max(1, s0));
+      }),
+      // regression: near-equal singular values (CI counterexample of the unfactored discriminant)
+      { examples: [[[9.9997745989734, 0, 0, -9.999349111436903]]] },
+    );
+  });
+
+  it('2×2 near-equal singular values, rotated: σ = (σ₀, σ₁) of R(θ)·diag(σ₀, −σ₁)·R(φ)ᵀ', () => {
+    // Exercises actual Jacobi rotations for the regression case above (the diagonal input needs none).
+    // Composing A in fp64 perturbs it by ≈ 2ε‖A‖, which moves each σ by ≤ 2ε·σ₀ (Weyl); 1e-12·σ₀ covers it.
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 2 * Math.PI, noNaN: true }), fc.double({ min: 0, max: 2 * Math.PI, noNaN: true }), fc.double({ min: 0, max: 1e-3, noNaN: true }), (th, ph, gap) => {
+        const s0 = 9.9997745989734, s1 = s0 * (1 - gap);
+        const [c1, n1, c2, n2] = [Math.cos(th), Math.sin(th), Math.cos(ph), Math.sin(ph)];
+        // A = [[c1, −n1], [n1, c1]] · diag(s0, −s1) · [[c2, n2], [−n2, c2]]
+        const a = m64(2, 2, [c1 * s0 * c2 - n1 * s1 * n2, c1 * s0 * n2 + n1 * s1 * c2, n1 * s0 * c2 + c1 * s1 * n2, n1 * s0 * n2 - c1 * s1 * c2]);
+        const s = svd(a).s;
+        expect(Math.abs(s[0]! - s0)).toBeLessThanOrEqual(1e-12 * s0);
+        expect(Math.abs(s[1]! - s1)).toBeLessThanOrEqual(1e-12 * s0);
       }),
     );
   });
