@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: 'segment the bundled photos with MobileSAM and write overlays to out/demo/', load: () => import('./demo') },
   golden: { summary: 'write golden vectors for hardware teams (docs/formats/golden-vectors.md)', load: () => import('./golden') },
   'hw-report': { summary: 'FP32/INT8/INT4 FPGA estimates from the hardware model, beside the paper table', load: () => import('./hw-report') },
+  bench: { summary: 'performance figures against onnxruntime-node, measured in one run (see src/cli/bench.ts)', load: () => import('./bench') },
   conformance: { summary: "run the authors' reference vectors (--vectors DIR) through the quantizers", load: () => import('./conformance') },
 };
 
