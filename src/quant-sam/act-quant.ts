@@ -47,6 +47,8 @@ export interface SubsampleBudget {
   readonly attnElements: number;
   /** Elements of a key batch for the AvgMSEFast range search. */
   readonly mseElements: number;
+  /** Batches (forward calls) per site that the searching observers (HLUQ, LNQ, AGQ, AvgMSEFast) fold in; later batches are skipped. */
+  readonly searchBatches: number;
 }
 
 /** Options of the observers. */
@@ -59,7 +61,7 @@ export interface ObserveOptions {
 // CONSTANTS
 
 /** Default budgets (see docs/quantization-plan.md "Subsampling"). */
-export const DEFAULT_BUDGET: SubsampleBudget = Object.freeze({ hluqRows: 256, attnElements: 100_000, mseElements: 4096 });
+export const DEFAULT_BUDGET: SubsampleBudget = Object.freeze({ hluqRows: 256, attnElements: 30_000, mseElements: 2048, searchBatches: 8 });
 
 // HELPERS
 
@@ -77,20 +79,22 @@ export function subsampleRows(x: Tensor, maxRows: number): Tensor {
   return { dtype: 'float32', shape: [maxRows, C], data: out };
 }
 
-/** Evenly spaced leading-axis slices of P [A, ..., N, N] and V [A, ..., N, D] within an element budget. */
+/**
+ * Evenly spaced [N, M] slices of P [..., N, M] with the matching [M, D] slices of V [..., M, D], within an
+ * element budget (at least one slice): the leading axes (batch, windows, heads) are flattened first.
+ */
 function subsampleAttention(P: Tensor, V: Tensor, maxElements: number): { P: Tensor; V: Tensor } {
-  const A = P.shape[0]!;
-  const per = P.data.length / A;
+  const N = P.shape[P.shape.length - 2]!, M = P.shape[P.shape.length - 1]!, D = V.shape[V.shape.length - 1]!;
+  const per = N * M, perV = M * D;
+  const A = P.data.length / per;
   const keep = Math.max(1, Math.min(A, Math.floor(maxElements / per)));
-  if (keep === A) return { P, V };
-  const perV = V.data.length / A;
   const p = new Float32Array(keep * per), v = new Float32Array(keep * perV);
   for (let i = 0; i < keep; i++) {
     const src = Math.floor((i * A) / keep);
     p.set((P.data as Float32Array).subarray(src * per, (src + 1) * per), i * per);
     v.set((V.data as Float32Array).subarray(src * perV, (src + 1) * perV), i * perV);
   }
-  return { P: { dtype: 'float32', shape: [keep, ...P.shape.slice(1)], data: p }, V: { dtype: 'float32', shape: [keep, ...V.shape.slice(1)], data: v } };
+  return { P: { dtype: 'float32', shape: [keep, N, M], data: p }, V: { dtype: 'float32', shape: [keep, M, D], data: v } };
 }
 
 /** Every `step`-th element, at most `max` → [n]. */
@@ -156,11 +160,13 @@ export function initSiteObserver(q: ActQuantizer, bits: number): SiteObserver {
  * @paper AHCQ-SAM:v4 §5.3 (METHOD.md §2.4, §3.2, §3.4, §4.2)
  * @source AHCQ-SAM-code sam/ahcqsam/quantization/observer.py (AvgMinMax, AvgMinMaxGroup, AvgMSEFast, HybridParam, LogTransform, LogAvgMSEFast)
  * @equation state' = observe(state, batch)
- * @deviation HLUQ, LNQ, AGQ and AvgMSEFast see a deterministic subsample of the batch (`budget`)
+ * @deviation HLUQ, LNQ, AGQ and AvgMSEFast see a deterministic subsample of each batch and only the
+ *   first `budget.searchBatches` batches of a site (`budget`)
  * @precision as the calib observers
  */
 export function observeSite(o: SiteObserver, x: Tensor, ctx: { v?: Tensor; next?: NextLinear }, opts: ObserveOptions): SiteObserver {
   const fn = 'observeSite';
+  if (o.kind !== 'lsq' && o.kind !== 'cag' && o.st.count >= opts.budget.searchBatches) return o;
   switch (o.kind) {
     case 'lsq':
       return { kind: 'lsq', st: observeAvgMinMax(o.st, x) };

@@ -88,7 +88,9 @@ export function weightRanges(w: Tensor, bits: number, mode: WeightRangeMode, p =
     const mn0 = Math.min(xMin, 0), mx0 = Math.max(xMax, 0);
     const R = f32(mx0 - mn0);
     if (!(R > 0)) continue;
-    let best = Infinity, bestMin = xMin, bestMax = xMax;
+    // the min-max window is always a candidate, so the search is never worse than min-max
+    const mm = calcQParamsKernel(xMin, xMax, qmin, qmax, false, false);
+    let best = channelScore(w.data, off, n, mm.scale, mm.zeroPoint, qmin, qmax, p), bestMin = xMin, bestMax = xMax;
     const zBal = rhe((-mn0 * L) / R);
     const tryI = (i: number): void => {
       const M = f32(f32(R / num) * i);
