@@ -142,8 +142,9 @@ describe('LNQ — AHCQ-SAM:v4 §LNQ (METHOD.md §3.4)', () => {
           expect(Math.abs(y - k * step)).toBeLessThanOrEqual(b.level);
         }),
         // regression (CI): at α = 1e-4, s = 0.1, b = 6 the float32 pipeline resolves ln(1 + αp) only in
-        // steps of N_q·2⁻²³/(α·s) ≈ 0.75 codes (natural log of f32(1 + αp), as the reference; not log1p), so x ≈ 1.13 steps gets code 2 and value 2.25 steps; the old
-        // fixed bound (0.6 step, claiming float32 noise ≤ 1e-2 step) was wrong for small α·s and large N_q.
+        // steps of N_q·2⁻²³/(α·s) ≈ 0.75 codes (natural log of f32(1 + αp), as the reference; not log1p),
+        // so x ≈ 1.13 steps gets code 2 and value 2.25 steps; the old fixed bound (0.6 step, claiming
+        // float32 noise ≤ 1e-2 step) was wrong for small α·s and large N_q.
         { examples: [[6, 0.10000000149011612, 0.017881393432617188, 1e-4]] },
       );
     });
