@@ -13,7 +13,7 @@ function bumps(n: number, centres: number[], heights: number[], w = 3): number[]
 
 /** Channel signs: `neg` channels −1, the rest +1, in a seeded random order (Fisher–Yates). */
 function channelSigns(rng: ReturnType<typeof createRng>, C: number, neg: number): number[] {
-  const sgn = Array.from({ length: C }, (_, c) => (c < neg ? -1 : 1));
+  const sgn: number[] = Array.from({ length: C }, (_, c) => (c < neg ? -1 : 1));
   for (let c = C - 1; c > 0; c--) {
     const j = rng.int(c + 1);
     [sgn[c], sgn[j]] = [sgn[j]!, sgn[c]!];
