@@ -10,6 +10,8 @@ type Command = { summary: string; load: () => Promise<{ run: (args: string[]) =>
 const COMMANDS: Record<string, Command> = {
   segment: { summary: 'segment a photo from point/box prompts (writes mask and overlay PNGs)', load: () => import('./segment') },
   demo: { summary: 'segment the bundled photos with MobileSAM and write overlays to out/demo/', load: () => import('./demo') },
+  quantize: { summary: 'calibration-only PTQ of a SAM model (writes a quantized-model file)', load: () => import('./quantize') },
+  eval: { summary: 'fidelity of a quantized model vs FP32 (mask IoU, SQNR, per-layer table)', load: () => import('./eval') },
   golden: { summary: 'write golden vectors for hardware teams (docs/formats/golden-vectors.md)', load: () => import('./golden') },
   'hw-report': { summary: 'FP32/INT8/INT4 FPGA estimates from the hardware model, beside the paper table', load: () => import('./hw-report') },
   bench: { summary: 'performance figures against onnxruntime-node, measured in one run (see src/cli/bench.ts)', load: () => import('./bench') },
