@@ -7,7 +7,7 @@
  * (keyed by the weight's data array: tensors are immutable by project convention, so a weight array
  * mutated in place after its first use would be served stale; packs live until `dispose`).
  */
-import { convTranspose2d, layerNorm2d, permute, softmax, type Conv2dAttrs, type ConvTranspose2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
+import { convTranspose2d, layerNorm2d, softmax, type Conv2dAttrs, type ConvTranspose2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
 import type { Backend } from '../ops/backend';
 import { broadcastIndex, broadcastShapes } from '../ops/broadcast';
 import { normalizeAxis, requireInput, requirePair, requirePositiveInt, requireRank } from '../ops/check';
@@ -16,6 +16,7 @@ import { numel, requireShape, specRequire, type Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
 import { conv2dDepthwise, conv2dDepthwiseWasm, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
+import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastSlice } from './elementwise';
 import { geluRows, layerNormRows, softmaxRows } from './rows';
 import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
 
@@ -215,7 +216,7 @@ function fastConvTranspose2d(
     wt = { dtype: 'float32', shape: [O * KH * KW, C], data: d };
     tCache.set(weight.data as Float32Array, wt);
   }
-  const xt = permute(x, [0, 2, 3, 1]); // [B, H, W, C]
+  const xt = fastPermute(x, [0, 2, 3, 1]); // [B, H, W, C]
   const g = be.linear({ dtype: 'float32', shape: [B * H * W, C], data: xt.data as Float32Array }, wt); // [B·H·W, O·kh·kw]
   const Ho = H * KH, Wo = W * KW;
   const y = new Float32Array(B * O * Ho * Wo);
@@ -263,6 +264,12 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     layerNorm2d,
     gelu: (x) => fastGelu(rt, x),
     softmax: (x, attrs) => fastSoftmax(rt, x, attrs),
+    add: fastAdd,
+    scale: fastScale,
+    relu: fastRelu,
+    permute: fastPermute,
+    slice: fastSlice,
+    pad: fastPad,
     dispose: () => disposeKernelRuntime(rt),
   };
 }

@@ -12,7 +12,13 @@ import { layerNorm2d } from './layer-norm-2d';
 import { linear } from './linear';
 import { matmul } from './matmul';
 import { softmax, type SoftmaxAttrs } from './softmax';
-import type { Tensor } from '../tensor';
+import { add } from './add';
+import { scale } from './scale';
+import { relu } from './relu';
+import { permute } from './permute';
+import { slice } from './slice';
+import { pad } from './pad';
+import type { DType, Tensor } from '../tensor';
 
 // TYPES
 
@@ -27,9 +33,15 @@ export interface Backend {
   readonly layerNorm2d: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
   readonly gelu: (x: Tensor) => Tensor;
   readonly softmax: (x: Tensor, attrs?: SoftmaxAttrs) => Tensor;
+  readonly add: (a: Tensor, b: Tensor) => Tensor;
+  readonly scale: (x: Tensor, s: number) => Tensor;
+  readonly relu: (x: Tensor) => Tensor;
+  readonly permute: <D extends DType>(x: Tensor<D>, perm: readonly number[]) => Tensor<D>;
+  readonly slice: (x: Tensor, starts: readonly number[], ends: readonly number[]) => Tensor;
+  readonly pad: (x: Tensor, pads: readonly (readonly [number, number])[], value?: number) => Tensor;
 }
 
 // MAIN
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax };
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, add, scale, relu, permute, slice, pad };

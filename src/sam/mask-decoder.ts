@@ -12,7 +12,6 @@
  * `mask_decoder.output_upscaling` [B, c8, 4h, 4w].
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { add, permute, relu } from '../ops';
 import { referenceBackend, type Backend } from '../ops/backend';
 import { param, requireF32, type DecoderHooks, type MaskDecoderConfig, type StateDict } from './sam-decoder-types';
 import { twoWayTransformer } from './two-way-transformer';
@@ -90,7 +89,7 @@ export function mlpHead(weights: StateDict, name: string, x: Tensor, dims: reado
     const w = param(fn, weights, `${name}.layers.${i}.weight`, [dims[i + 1]!, dims[i]!]);
     const b = param(fn, weights, `${name}.layers.${i}.bias`, [dims[i + 1]!]);
     y = be.linear(y, w, b);
-    if (i + 2 < dims.length) y = relu(y);
+    if (i + 2 < dims.length) y = be.relu(y);
   }
   return y;
 }
@@ -166,11 +165,11 @@ export function predictMasks(weights: StateDict, cfg: MaskDecoderConfig, inputs:
   const tokens: Tensor = { dtype: 'float32', shape: [B, Nt, C], data: tok };
   hooks?.observe?.(`${MD}.tokens`, tokens);
 
-  const src = repeatBatch(add(imageEmbedding, dense), B); // [B, C, h, w]
+  const src = repeatBatch(be.add(imageEmbedding, dense), B); // [B, C, h, w]
   const { queries: hs, keys } = twoWayTransformer(weights, cfg.transformer, { imageEmbedding: src, imagePe, pointEmbedding: tokens }, hooks, undefined, be);
   hooks?.observe?.(`${MD}.transformer`, hs);
 
-  const u = outputUpscaling(weights, cfg, view(permute(keys, [0, 2, 1]), [B, C, h, w]), be); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
+  const u = outputUpscaling(weights, cfg, view(be.permute(keys, [0, 2, 1]), [B, C, h, w]), be); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
   hooks?.observe?.(`${MD}.output_upscaling`, u);
 
   // hypernetwork vectors, one per mask token  [B, T, c8]

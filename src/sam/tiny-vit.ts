@@ -24,7 +24,6 @@
  *   - every activation is exact (erf) GELU; the last PatchMerging uses stride 1 (MobileSAM change).
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { add, pad, permute, scale, slice } from '../ops';
 import { referenceBackend, type Backend } from '../ops/backend';
 import { tap, type ForwardHooks } from '../nn/hooks';
 
@@ -139,13 +138,13 @@ function lin(x: Tensor, weights: TinyViTWeights, name: string, hooks: TinyViTHoo
 }
 
 /** [B, H, W, C] → [B, C, H, W]. */
-function toChannelFirst(x: Tensor): Tensor {
-  return permute(x, [0, 3, 1, 2]); // [B, C, H, W]
+function toChannelFirst(x: Tensor, be: Backend): Tensor {
+  return be.permute(x, [0, 3, 1, 2]); // [B, C, H, W]
 }
 
 /** [B, C, H, W] → [B, H, W, C]. */
-function toChannelLast(x: Tensor): Tensor {
-  return permute(x, [0, 2, 3, 1]); // [B, H, W, C]
+function toChannelLast(x: Tensor, be: Backend): Tensor {
+  return be.permute(x, [0, 2, 3, 1]); // [B, H, W, C]
 }
 
 /**
@@ -153,21 +152,21 @@ function toChannelLast(x: Tensor): Tensor {
  * windows in (row, column) window order. (Same semantics as SAM's window_partition; kept private
  * here because the block does it inline in the reference code.)
  */
-function partition(x: Tensor, ws: number): { windows: Tensor; hp: number; wp: number } {
+function partition(x: Tensor, ws: number, be: Backend): { windows: Tensor; hp: number; wp: number } {
   const [B, H, W, C] = x.shape as [number, number, number, number];
   const hp = Math.ceil(H / ws) * ws;
   const wp = Math.ceil(W / ws) * ws;
-  const xp = hp === H && wp === W ? x : pad(x, [[0, 0], [0, hp - H], [0, wp - W], [0, 0]]); // [B, Hp, Wp, C]
-  const win = permute(view(xp, [B, hp / ws, ws, wp / ws, ws, C]), [0, 1, 3, 2, 4, 5]); // [B, nH, nW, ws, ws, C]
+  const xp = hp === H && wp === W ? x : be.pad(x, [[0, 0], [0, hp - H], [0, wp - W], [0, 0]]); // [B, Hp, Wp, C]
+  const win = be.permute(view(xp, [B, hp / ws, ws, wp / ws, ws, C]), [0, 1, 3, 2, 4, 5]); // [B, nH, nW, ws, ws, C]
   return { windows: view(win, [(B * hp * wp) / (ws * ws), ws * ws, C]), hp, wp }; // [B·nW, N, C]
 }
 
 /** Inverse of `partition`: windows [B·nW, N, C] → [B, H, W, C] (padding cropped). */
-function unpartition(windows: Tensor, ws: number, hp: number, wp: number, B: number, H: number, W: number): Tensor {
+function unpartition(windows: Tensor, ws: number, hp: number, wp: number, B: number, H: number, W: number, be: Backend): Tensor {
   const C = windows.shape[2]!;
-  const grid = permute(view(windows, [B, hp / ws, wp / ws, ws, ws, C]), [0, 1, 3, 2, 4, 5]); // [B, nH, ws, nW, ws, C]
+  const grid = be.permute(view(windows, [B, hp / ws, wp / ws, ws, ws, C]), [0, 1, 3, 2, 4, 5]); // [B, nH, ws, nW, ws, C]
   const xp = view(grid, [B, hp, wp, C]); // [B, Hp, Wp, C]
-  return hp === H && wp === W ? xp : slice(xp, [0, 0, 0, 0], [B, H, W, C]); // [B, H, W, C]
+  return hp === H && wp === W ? xp : be.slice(xp, [0, 0, 0, 0], [B, H, W, C]); // [B, H, W, C]
 }
 
 // MAIN
@@ -316,7 +315,7 @@ export function tinyViTMBConv(x: Tensor, weights: TinyViTWeights, prefix: string
   let y = be.gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be)); // [B, E·C, H, W]
   y = be.gelu(convBn(y, weights, `${prefix}.conv2.c`, 1, 1, hidden, hooks, be)); // [B, E·C, H, W] depthwise
   y = convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks, be); // [B, C, H, W]
-  return be.gelu(add(y, x));
+  return be.gelu(be.add(y, x));
 }
 
 /**
@@ -349,13 +348,13 @@ export function tinyViTAttention(x: Tensor, weights: TinyViTWeights, prefix: str
   specRequire(ab.shape[1] === N, { fn: 'tinyViTAttention', what: `weights['${prefix}.attention_bias'].shape[1]`, rule: `equal tokens per window ${N}`, got: ab.shape[1] });
   const xn = be.layerNorm(x, w(weights, `${prefix}.norm.weight`), w(weights, `${prefix}.norm.bias`), { epsilon: attrs.epsilon }); // [Bw, N, C]
   const qkv = view(lin(xn, weights, `${prefix}.qkv`, hooks, be), [Bw, N, heads, 3 * hd]); // [Bw, N, heads, 3·hd]
-  const q = permute(slice(qkv, [0, 0, 0, 0], [Bw, N, heads, hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
-  const kT = permute(slice(qkv, [0, 0, 0, hd], [Bw, N, heads, 2 * hd]), [0, 2, 3, 1]); // [Bw, heads, hd, N]
-  const v = permute(slice(qkv, [0, 0, 0, 2 * hd], [Bw, N, heads, 3 * hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
-  const logits = add(scale(be.matmul(q, kT), hd ** -0.5), ab); // [Bw, heads, N, N]
+  const q = be.permute(be.slice(qkv, [0, 0, 0, 0], [Bw, N, heads, hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
+  const kT = be.permute(be.slice(qkv, [0, 0, 0, hd], [Bw, N, heads, 2 * hd]), [0, 2, 3, 1]); // [Bw, heads, hd, N]
+  const v = be.permute(be.slice(qkv, [0, 0, 0, 2 * hd], [Bw, N, heads, 3 * hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
+  const logits = be.add(be.scale(be.matmul(q, kT), hd ** -0.5), ab); // [Bw, heads, N, N]
   let p = be.softmax(logits, { axis: -1 });
   if (hooks.attnProbs) p = hooks.attnProbs(prefix, p, v);
-  const o = permute(be.matmul(p, v), [0, 2, 1, 3]); // [Bw, N, heads, hd]
+  const o = be.permute(be.matmul(p, v), [0, 2, 1, 3]); // [Bw, N, heads, hd]
   return lin(view(o, [Bw, N, C]), weights, `${prefix}.proj`, hooks, be); // [Bw, N, C]
 }
 
@@ -371,16 +370,16 @@ export function tinyViTBlock(x: Tensor, weights: TinyViTWeights, prefix: string,
   const [B, H, W, C] = x.shape as [number, number, number, number];
   const ws = attrs.windowSize;
   // (1) window attention with residual
-  const { windows, hp, wp } = partition(x, ws); // [B·nW, N, C]
+  const { windows, hp, wp } = partition(x, ws, be); // [B·nW, N, C]
   const att = tinyViTAttention(windows, weights, `${prefix}.attn`, attrs, hooks, be); // [B·nW, N, C]
-  const a = add(x, unpartition(att, ws, hp, wp, B, H, W)); // [B, H, W, C]
+  const a = be.add(x, unpartition(att, ws, hp, wp, B, H, W, be)); // [B, H, W, C]
   // (2) local depthwise conv, channel-first
-  const c = toChannelLast(convBn(toChannelFirst(a), weights, `${prefix}.local_conv.c`, 1, 1, C, hooks, be)); // [B, H, W, C]
+  const c = toChannelLast(convBn(toChannelFirst(a, be), weights, `${prefix}.local_conv.c`, 1, 1, C, hooks, be), be); // [B, H, W, C]
   // (3) MLP with its own LayerNorm, residual
   const n = be.layerNorm(c, w(weights, `${prefix}.mlp.norm.weight`), w(weights, `${prefix}.mlp.norm.bias`), { epsilon: attrs.epsilon });
   const h = be.gelu(lin(n, weights, `${prefix}.mlp.fc1`, hooks, be)); // [B, H, W, r·C]
   const m = lin(h, weights, `${prefix}.mlp.fc2`, hooks, be); // [B, H, W, C]
-  return add(c, m);
+  return be.add(c, m);
 }
 
 /**
@@ -436,7 +435,7 @@ export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, 
     obs('layers.0.downsample', y);
   }
   // attention stages (channel-last tokens)
-  let t = S > 1 ? toChannelLast(y) : y; // [B, H, W, C]
+  let t = S > 1 ? toChannelLast(y, be) : y; // [B, H, W, C]
   for (let s = 1; s < S; s++) {
     const attrs: TinyViTBlockAttrs = { numHeads: cfg.numHeads[s]!, windowSize: cfg.windowSizes[s]!, epsilon: cfg.layerNormEps };
     for (let b = 0; b < cfg.depths[s]!; b++) {
@@ -444,13 +443,13 @@ export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, 
       obs(`layers.${s}.blocks.${b}`, t);
     }
     if (s < S - 1) {
-      const m = tinyViTPatchMerging(toChannelFirst(t), weights, `layers.${s}.downsample`, cfg.mergeStrides[s]!, hooks, be); // [B, C', ·, ·]
+      const m = tinyViTPatchMerging(toChannelFirst(t, be), weights, `layers.${s}.downsample`, cfg.mergeStrides[s]!, hooks, be); // [B, C', ·, ·]
       obs(`layers.${s}.downsample`, m);
-      t = toChannelLast(m);
+      t = toChannelLast(m, be);
     }
   }
   // neck (channel-first)
-  const out = tinyViTNeck(S > 1 ? toChannelFirst(t) : t, weights, cfg.neckEps, hooks, be); // [B, out, S/16, S/16]
+  const out = tinyViTNeck(S > 1 ? toChannelFirst(t, be) : t, weights, cfg.neckEps, hooks, be); // [B, out, S/16, S/16]
   obs('neck', out);
   return out;
 }

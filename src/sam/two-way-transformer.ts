@@ -15,7 +15,6 @@
  *   (keys out), `<prefix>.norm_final_attn` (final queries).
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { add, permute, relu, scale } from '../ops';
 import { referenceBackend, type Backend } from '../ops/backend';
 import { checkHookResult, param, requireF32, type DecoderHooks, type StateDict, type TwoWayTransformerConfig } from './sam-decoder-types';
 
@@ -96,16 +95,16 @@ export function decoderAttention(
   if (hooks?.keyOutput) k = checkHookResult('keyOutput', `${name}.k_proj`, k, hooks.keyOutput(`${name}.k_proj`, k));
   const v = hookedLinear(weights, `${name}.v_proj`, io.v, C, Ci, hooks, be); // [B, Nk, Ci]
 
-  const qh = permute(view(q, [B, Nq, H, d]), [0, 2, 1, 3]); // [B, H, Nq, d]
-  const kt = permute(view(k, [B, Nk, H, d]), [0, 2, 3, 1]); // [B, H, d, Nk]
-  const vh = permute(view(v, [B, Nk, H, d]), [0, 2, 1, 3]); // [B, H, Nk, d]
+  const qh = be.permute(view(q, [B, Nq, H, d]), [0, 2, 1, 3]); // [B, H, Nq, d]
+  const kt = be.permute(view(k, [B, Nk, H, d]), [0, 2, 3, 1]); // [B, H, d, Nk]
+  const vh = be.permute(view(v, [B, Nk, H, d]), [0, 2, 1, 3]); // [B, H, Nk, d]
 
-  const logits = scale(be.matmul(qh, kt), 1 / Math.sqrt(d)); // [B, H, Nq, Nk]
+  const logits = be.scale(be.matmul(qh, kt), 1 / Math.sqrt(d)); // [B, H, Nq, Nk]
   let p = be.softmax(logits, { axis: -1 });
   if (hooks?.attnProbs) p = checkHookResult('attnProbs', name, p, hooks.attnProbs(name, p, vh));
   hooks?.observe?.(`${name}.softmax`, p);
 
-  const o = permute(be.matmul(p, vh), [0, 2, 1, 3]); // [B, H, Nq, d] → [B, Nq, H, d]
+  const o = be.permute(be.matmul(p, vh), [0, 2, 1, 3]); // [B, H, Nq, d] → [B, Nq, H, d]
   return hookedLinear(weights, `${name}.out_proj`, view(o, [B, Nq, Ci]), Ci, C, hooks, be); // [B, Nq, C]
 }
 
@@ -138,27 +137,27 @@ export function twoWayAttentionBlock(
   if (skipFirstLayerPe) {
     queries = decoderAttention(weights, `${name}.self_attn`, { q: queries, k: queries, v: queries }, self, hooks, be);
   } else {
-    const q = add(queries, queryPe);
-    queries = add(queries, decoderAttention(weights, `${name}.self_attn`, { q, k: q, v: queries }, self, hooks, be));
+    const q = be.add(queries, queryPe);
+    queries = be.add(queries, decoderAttention(weights, `${name}.self_attn`, { q, k: q, v: queries }, self, hooks, be));
   }
   queries = layerNormNamed(weights, `${name}.norm1`, queries, C, cfg.lnEps, hooks, be);
 
   // (2) tokens attend to the image
-  let q = add(queries, queryPe);
-  let k = add(keys, keyPe);
-  queries = add(queries, decoderAttention(weights, `${name}.cross_attn_token_to_image`, { q, k, v: keys }, cross, hooks, be));
+  let q = be.add(queries, queryPe);
+  let k = be.add(keys, keyPe);
+  queries = be.add(queries, decoderAttention(weights, `${name}.cross_attn_token_to_image`, { q, k, v: keys }, cross, hooks, be));
   queries = layerNormNamed(weights, `${name}.norm2`, queries, C, cfg.lnEps, hooks, be);
 
   // (3) MLP on the tokens
-  const h = relu(hookedLinear(weights, `${name}.mlp.lin1`, queries, C, cfg.mlpDim, hooks, be)); // [B, Nq, mlpDim]
+  const h = be.relu(hookedLinear(weights, `${name}.mlp.lin1`, queries, C, cfg.mlpDim, hooks, be)); // [B, Nq, mlpDim]
   hooks?.observe?.(`${name}.mlp.act`, h);
-  queries = add(queries, hookedLinear(weights, `${name}.mlp.lin2`, h, cfg.mlpDim, C, hooks, be));
+  queries = be.add(queries, hookedLinear(weights, `${name}.mlp.lin2`, h, cfg.mlpDim, C, hooks, be));
   queries = layerNormNamed(weights, `${name}.norm3`, queries, C, cfg.lnEps, hooks, be);
 
   // (4) the image attends to the tokens
-  q = add(queries, queryPe);
-  k = add(keys, keyPe);
-  keys = add(keys, decoderAttention(weights, `${name}.cross_attn_image_to_token`, { q: k, k: q, v: queries }, cross, hooks, be));
+  q = be.add(queries, queryPe);
+  k = be.add(keys, keyPe);
+  keys = be.add(keys, decoderAttention(weights, `${name}.cross_attn_image_to_token`, { q: k, k: q, v: queries }, cross, hooks, be));
   keys = layerNormNamed(weights, `${name}.norm4`, keys, C, cfg.lnEps, hooks, be);
 
   hooks?.observe?.(name, queries);
@@ -199,8 +198,8 @@ export function twoWayTransformer(
   });
   specRequire(Number.isInteger(cfg.depth) && cfg.depth >= 1, { fn, what: 'cfg.depth', rule: 'be a positive integer', got: cfg.depth });
 
-  let keys = permute(view(imageEmbedding, [B, C, h * w]), [0, 2, 1]); // [B, hw, C]
-  const keyPe = permute(view(imagePe, [imagePe.shape[0]!, C, h * w]), [0, 2, 1]); // [B|1, hw, C]
+  let keys = be.permute(view(imageEmbedding, [B, C, h * w]), [0, 2, 1]); // [B, hw, C]
+  const keyPe = be.permute(view(imagePe, [imagePe.shape[0]!, C, h * w]), [0, 2, 1]); // [B|1, hw, C]
   let queries = pointEmbedding; // [B, Nq, C]
 
   for (let i = 0; i < cfg.depth; i++) {
@@ -209,10 +208,10 @@ export function twoWayTransformer(
     keys = out.keys;
   }
 
-  const q = add(queries, pointEmbedding);
-  const k = add(keys, keyPe);
+  const q = be.add(queries, pointEmbedding);
+  const k = be.add(keys, keyPe);
   const cross = { embeddingDim: C, numHeads: cfg.numHeads, downsampleRate: cfg.attentionDownsampleRate };
-  queries = add(queries, decoderAttention(weights, `${prefix}.final_attn_token_to_image`, { q, k, v: keys }, cross, hooks, be));
+  queries = be.add(queries, decoderAttention(weights, `${prefix}.final_attn_token_to_image`, { q, k, v: keys }, cross, hooks, be));
   queries = layerNormNamed(weights, `${prefix}.norm_final_attn`, queries, C, cfg.lnEps, hooks, be);
   return { queries, keys };
 }
