@@ -10,6 +10,12 @@
 //   +2 cycles                  PPU stage 2 (apply_scale), stage 3 (+zy, saturate, write)
 //
 // Configuration: word writes on (cfg_addr, cfg_data) before `start` (address map below).
+//
+// Stall (clock enable low, hw-model/src/tile.ts#step {stall}): while `stall` is high every register of
+// the job holds (operands, accumulators, PPU stages, progress index t, drain counters) and no output or
+// drain record is written; only the perf counter of a running job advances. An idle core does not
+// accept `start` in a stalled cycle (the host keeps `start` high until `busy`). Hence
+// cycles = T_tile (closed form) + number of stalled cycles while busy.
 module ahcq_core #(
   parameter int R = 4,
   parameter int C = 4,
@@ -22,6 +28,7 @@ module ahcq_core #(
   input  logic [31:0]       cfg_addr,
   input  logic [31:0]       cfg_data,
   input  logic              start,
+  input  logic              stall,
   output logic              busy,
   output logic              done,
   output logic [31:0]       cycles,
@@ -100,6 +107,7 @@ module ahcq_core #(
   wire computing = busy && (t >= 1) && (t < t_drain);
   wire draining  = busy && (t >= t_drain) && (t < t_drain + R * 32'(nb));
   wire [31:0] tc = t - 1;
+  wire go = !busy && start && !stall;  // START cycle: the job is latched
 
   // ---- row / column feeders with decoders (combinational buffer reads) ------------------------
   logic signed [17:0] ea_val [0:R-1];
@@ -168,12 +176,12 @@ module ahcq_core #(
   end
 
   always_ff @(posedge clk) begin
-    if (rst || (!busy && start)) begin
+    if (rst || go) begin
       for (int i = 0; i < R*C; i++) begin
         av[i] <= 0; at[i] <= 0; bv[i] <= 0;
       end
       for (int i = 0; i < R*C*NBMAX; i++) acc[i] <= 0;
-    end else if (computing) begin
+    end else if (computing && !stall) begin
       for (int i = 0; i < R*C; i++) begin : pe
         logic signed [31:0] a32, b32, sh;
         av[i] <= ain[i]; at[i] <= tin[i]; bv[i] <= bin[i];
@@ -203,11 +211,14 @@ module ahcq_core #(
   logic signed [63:0] s2val [0:C-1];
 
   always_ff @(posedge clk) begin
-    if (rst || (!busy && start)) begin
+    if (rst || go) begin
       for (int c = 0; c < C; c++) begin
         s1v[c] <= 0; s2v[c] <= 0; comb[c] <= 0;
       end
       out_valid <= 0;
+      drn_valid <= 0;
+    end else if (stall) begin
+      out_valid <= 0;  // frozen: every PPU register holds, nothing is written
       drn_valid <= 0;
     end else begin
       for (int c = 0; c < C; c++) begin : ppu
@@ -253,18 +264,20 @@ module ahcq_core #(
       busy <= 0; done <= 0; t <= 0; perf <= 0; cycles <= 0; drow <= 0; dbank <= 0;
     end else if (!busy) begin
       done <= 0;
-      if (start) begin
+      if (go) begin
         busy <= 1; t <= 1; perf <= 1; drow <= 0; dbank <= 0;
       end
     end else begin
-      t <= t + 1;
-      perf <= perf + 1;
-      if (draining) begin
-        if (32'(dbank) == 32'(nb) - 1) begin dbank <= 0; drow <= drow + 1; end
-        else dbank <= dbank + 1;
-      end
-      if (t == t_last) begin
-        busy <= 0; done <= 1; cycles <= perf + 1;
+      perf <= perf + 1;  // counts stalled cycles too
+      if (!stall) begin
+        t <= t + 1;
+        if (draining) begin
+          if (32'(dbank) == 32'(nb) - 1) begin dbank <= 0; drow <= drow + 1; end
+          else dbank <= dbank + 1;
+        end
+        if (t == t_last) begin
+          busy <= 0; done <= 1; cycles <= perf + 1;
+        end
       end
     end
   end

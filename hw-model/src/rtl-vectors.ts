@@ -7,6 +7,13 @@ import { FormatError, specRequire } from '../../src/tensor';
 import { identityPpu, banksOf } from './decoders';
 import type { TileJob, TileResult } from './types';
 
+// TYPES
+
+/** A tile result as reported by the RTL testbench, with the number of stalled busy cycles it saw. */
+export interface RtlTileResult extends TileResult {
+  readonly stalls: number;
+}
+
 // CONSTANTS
 
 const MODE_CODE = { uniform: 0, cag: 1, hluq: 2, lnq: 3 } as const;
@@ -47,16 +54,28 @@ export function rtlConfigHex(job: TileJob, kmax: number, nbmax: number): string 
 }
 
 /**
- * Parse the testbench log (`A bank row col value`, `Y row col code`, `CYCLES n`) into a result.
+ * The optional stall section appended to `rtlConfigHex`'s text: S, then stall[i] for the cycles
+ * i = 0 … S−1 counted from the first cycle `start` is asserted (the cycle index of hw-model's
+ * `step(state, {stall})` when the job is queued before cycle 0).
+ * @precision exact
+ */
+export function rtlStallHex(stall: readonly boolean[]): string {
+  const hex = (v: number): string => v.toString(16).padStart(16, '0');
+  return [hex(stall.length), ...stall.map((b) => hex(b ? 1 : 0))].join('\n') + '\n';
+}
+
+/**
+ * Parse the testbench log (`A bank row col value`, `Y row col code`, optional `STALLS s`, `CYCLES n`)
+ * into a result.
  * Every drained accumulator and every output must appear exactly once.
  * @precision exact
  */
-export function parseRtlOutput(text: string, job: TileJob, source = 'rtl_out.txt'): TileResult {
+export function parseRtlOutput(text: string, job: TileJob, source = 'rtl_out.txt'): RtlTileResult {
   const nb = banksOf(job);
   const { M, N } = job;
   const acc = new Int32Array(nb * M * N), y = new Float64Array(M * N);
   const seenA = new Uint8Array(nb * M * N), seenY = new Uint8Array(M * N);
-  let cycles = -1;
+  let cycles = -1, stalls = 0;
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f[0] === '') continue;
@@ -74,10 +93,11 @@ export function parseRtlOutput(text: string, job: TileJob, source = 'rtl_out.txt
       if (seenY[r * N + c]) throw new FormatError(source, `output written twice: ${line}`);
       seenY[r * N + c] = 1;
       y[r * N + c] = val;
-    } else if (f[0] === 'CYCLES' && v.length === 1) cycles = v[0]!;
+    } else if (f[0] === 'CYCLES' && v.length === 1 && Number.isInteger(v[0])) cycles = v[0]!;
+    else if (f[0] === 'STALLS' && v.length === 1 && Number.isInteger(v[0])) stalls = v[0]!;
     else throw new FormatError(source, `unexpected line: ${line}`);
   }
   if (cycles < 0) throw new FormatError(source, 'no CYCLES line (simulation timed out or crashed)');
   if (!seenA.every((s) => s === 1) || !seenY.every((s) => s === 1)) throw new FormatError(source, 'missing accumulators or outputs');
-  return { acc, y, cycles, nb };
+  return { acc, y, cycles, nb, stalls };
 }

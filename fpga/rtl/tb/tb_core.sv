@@ -1,8 +1,10 @@
 // Testbench of ahcq_core for Verilator (--binary) and Icarus Verilog (-g2012).
 // Run with the case directory as the working directory:
-//   cfg.hex      $readmemh words {addr[31:0], data[31:0]}; word 0 holds the number of writes
+//   cfg.hex      $readmemh words {addr[31:0], data[31:0]}; word 0 holds the number of writes n;
+//                optional word n+1 = S, then S words: stall[i] (bit 0) driven in cycle i counted from the
+//                first cycle `start` is asserted (start is held until the core is busy); after S, stall = 0
 //   rtl_out.txt  written here: "A <bank> <row> <col> <value>" per drained accumulator,
-//                "Y <row> <col> <code>" per output, then "CYCLES <perf counter>"
+//                "Y <row> <col> <code>" per output, then "STALLS <stalled busy cycles>", "CYCLES <perf counter>"
 `timescale 1ns/1ps
 module tb_core;
   parameter int R = 4;
@@ -18,6 +20,7 @@ module tb_core;
   logic [31:0] cfg_addr = 0;
   logic [31:0] cfg_data = 0;
   logic start = 0;
+  logic stall = 0;
   logic busy, done;
   logic [31:0] cycles;
   logic [C-1:0] out_valid, drn_valid;
@@ -25,15 +28,17 @@ module tb_core;
   logic [C*32-1:0] out_code, drn_data;
   logic [C*8-1:0] drn_bank;
   logic [63:0] words [0:MAXW-1];
-  integer fd, n, i, guard;
+  integer fd, n, i, guard, ns, nstall;
 
   ahcq_core #(.R(R), .C(C), .KMAX(KMAX), .NBMAX(NBMAX)) dut (
-    .clk(clk), .rst(rst), .cfg_we(cfg_we), .cfg_addr(cfg_addr), .cfg_data(cfg_data), .start(start),
+    .clk(clk), .rst(rst), .cfg_we(cfg_we), .cfg_addr(cfg_addr), .cfg_data(cfg_data), .start(start), .stall(stall),
     .busy(busy), .done(done), .cycles(cycles),
     .out_valid(out_valid), .out_row(out_row), .out_code(out_code),
     .drn_valid(drn_valid), .drn_row(drn_row), .drn_bank(drn_bank), .drn_data(drn_data));
 
   always #5 clk = ~clk;
+
+  always @(posedge clk) if (!rst && busy && stall) nstall <= nstall + 1;
 
   always @(negedge clk) begin
     if (!rst) begin
@@ -57,16 +62,25 @@ module tb_core;
       @(negedge clk);
     end
     cfg_we = 0;
+    ns = words[n + 1][31:0];
+    if (^words[n + 1] === 1'bx) ns = 0;  // no stall section (Icarus leaves unread words X)
+    nstall = 0;
     start = 1;
-    @(negedge clk);
-    start = 0;
     guard = 0;
+    stall = (ns > 0) ? words[n + 2][0] : 1'b0;
+    @(negedge clk);
     while (!done && guard < TIMEOUT) begin
-      @(negedge clk);
+      if (busy) start = 0;
       guard = guard + 1;
+      stall = (guard < ns) ? words[n + 2 + guard][0] : 1'b0;
+      @(negedge clk);
     end
+    stall = 0;
     #1;
-    if (done) $fwrite(fd, "CYCLES %0d\n", cycles);
+    if (done) begin
+      $fwrite(fd, "STALLS %0d\n", nstall);
+      $fwrite(fd, "CYCLES %0d\n", cycles);
+    end
     else $fwrite(fd, "TIMEOUT\n");
     $fclose(fd);
     $finish;
