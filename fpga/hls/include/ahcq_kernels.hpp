@@ -1,11 +1,12 @@
 // ahcq_kernels.hpp — Vitis-HLS-style kernels of the AHCQ-SAM integer datapath (project design):
 // one R x C output-stationary tile GEMM with the row decoders of every mode (uniform, CAG with group
 // zero points, HLUQ shift/uniform dual path, LNQ decode table), the per-column requant (PPU) and the
-// threshold encoder. Semantics: docs/integer-datapath.md, hw-model/src/tile.ts (bit-exact).
+// threshold encoder, and the float32 vector unit (exp, softmax, GELU) of gelu_hluq and lnq_attention. Semantics: docs/integer-datapath.md, hw-model/src/tile.ts (bit-exact).
 // The pragmas describe the intended hardware (the K loop pipelined, the R x C PEs unrolled); g++ ignores
 // them (compile with -Wno-unknown-pragmas).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include "ahcq_types.hpp"
 
 namespace ahcq {
@@ -113,6 +114,85 @@ inline int encode_threshold(uint32_t p_bits, const uint32_t* th_bits, int n) {
     if (kp >= f32_key(th_bits[mid])) lo = mid + 1; else hi = mid;
   }
   return lo;
+}
+
+// ---- vector unit (float32, IEEE + − × ÷ only, in the order of src/int/vector-f32.ts) ----------------
+// Compile with -ffp-contract=off (no FMA contraction) and without -ffast-math; in Vitis HLS the same
+// holds with `config_compile -unsafe_math_optimizations=false` (the default).
+
+inline float f32_from_bits(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline uint32_t f32_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+
+// 2^n as a float32 built from its bit pattern, n ∈ [−126, 127] (exact).
+inline float pow2_f32(int n) { return f32_from_bits(static_cast<uint32_t>(n + 127) << 23); }
+
+// ⌊y⌋ for |y| < 2^23 (a float32 with that magnitude converts to int exactly when integral).
+inline int floor_f32(float y) {
+  const int i = static_cast<int>(y);  // truncation toward zero
+  return (static_cast<float>(i) > y) ? i - 1 : i;
+}
+
+// exp(x): n = ⌊x·log2e + ½⌋, r = (x − n·ln2_hi) − n·ln2_lo, degree-6 Horner polynomial, ·2^n.
+// x < −87 → 0, x > 88 → +∞ (src/int/vector-f32.ts#expF32).
+inline float exp_f32(float x) {
+  const float LOG2E = static_cast<float>(1.4426950408889634);
+  const float LN2_HI = static_cast<float>(0.693145751953125);
+  const float LN2_LO = static_cast<float>(1.428606765330187e-6);
+  const float EXP_C[7] = {1.0f, 1.0f, 0.5f, static_cast<float>(1.0 / 6), static_cast<float>(1.0 / 24), static_cast<float>(1.0 / 120), static_cast<float>(1.0 / 720)};
+  if (x < -87.0f) return 0.0f;
+  if (x > 88.0f) return f32_from_bits(0x7f800000u);
+  const int n = floor_f32(x * LOG2E + 0.5f);
+  const float nf = static_cast<float>(n);
+  const float r = (x - nf * LN2_HI) - nf * LN2_LO;
+  float p = EXP_C[6];
+  for (int i = 5; i >= 0; --i) {
+#pragma HLS UNROLL
+    p = p * r + EXP_C[i];
+  }
+  if (n < -126) return (p * pow2_f32(-126)) * pow2_f32(n + 126);
+  return p * pow2_f32(n);
+}
+
+// GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), tanh z = 1 − 2/(e^(2z) + 1).
+inline float gelu_f32(float x) {
+  const float SQRT_2_OVER_PI = static_cast<float>(0.7978845608028654);
+  const float GELU_C = static_cast<float>(0.044715);
+  const float x3 = (x * x) * x;
+  const float inner = SQRT_2_OVER_PI * (x + GELU_C * x3);
+  const float e = exp_f32(2.0f * inner);
+  const float t = (f32_bits(e) == 0x7f800000u) ? 1.0f : 1.0f - 2.0f / (e + 1.0f);
+  return (0.5f * x) * (1.0f + t);
+}
+
+// gelu_hluq: the vector unit's GELU followed by the HLUQ threshold encoder, one element per cycle.
+inline void gelu_hluq(const uint32_t* x_bits, int n, const uint32_t* th_bits, int nth, uint32_t* gelu_bits, int32_t* q) {
+gelu_loop:
+  for (int i = 0; i < n; i++) {
+#pragma HLS PIPELINE II=1
+    const uint32_t g = f32_bits(gelu_f32(f32_from_bits(x_bits[i])));
+    gelu_bits[i] = g;
+    q[i] = encode_threshold(g, th_bits, nth);
+  }
+}
+
+// LNQ attention, vector part of one score row: score_t = f32(f32(s_acc_t)·scale), softmax (max-subtracted,
+// sequential sum, one division per element), then the LNQ threshold encoder p_codes_t = #{k : p_t ≥ θ_k}.
+// The two GEMMs around it (s_acc = (k − zk)·(q − zq) in uniform mode; pv_acc = D[p_codes]·(v − zv) in
+// LNQ mode with the requant) run on tile_gemm.
+template <int TMAX>
+void lnq_softmax_encode(const int64_t* s_acc, int T, float scale, const uint32_t* th_bits, int nth, uint32_t* p_bits, int32_t* p_codes) {
+  float row[TMAX];
+  for (int t = 0; t < T; t++) row[t] = static_cast<float>(s_acc[t]) * scale;
+  float mx = row[0];
+  for (int t = 1; t < T; t++) if (row[t] > mx) mx = row[t];
+  float sum = 0.0f;
+  for (int t = 0; t < T; t++) { row[t] = exp_f32(row[t] - mx); sum = sum + row[t]; }
+  for (int t = 0; t < T; t++) {
+#pragma HLS PIPELINE II=1
+    const float p = row[t] / sum;
+    p_bits[t] = f32_bits(p);
+    p_codes[t] = encode_threshold(p_bits[t], th_bits, nth);
+  }
 }
 
 }  // namespace ahcq

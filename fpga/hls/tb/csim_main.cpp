@@ -1,9 +1,11 @@
 // csim_main.cpp — C-simulation testbench of the AHCQ-SAM HLS kernels (fpga/hls/include).
 // Replays the golden vectors (fixtures/golden/**/desc.json + .bin, format ahcq-golden/1): every GEMM
 // case (gemm_uniform, gemm_cag, gemm_hluq) is cut into R x C tiles and run through ahcq::tile_gemm;
-// requant cases run the PPU alone; encode cases run the threshold encoder. Outputs are compared bit for
-// bit with the stored .bin outputs. Ops without an HLS kernel here (lnq_attention, gelu_hluq) are
-// reported as skipped. Prints "N passed, N failed, N skipped"; exit code 1 on any failure.
+// requant cases run the PPU alone; encode cases run the threshold encoder; gelu_hluq runs the float32
+// vector unit's GELU and the encoder; lnq_attention runs QKᵀ on tile_gemm (uniform mode, accumulators),
+// the float32 softmax + LNQ encoder (lnq_softmax_encode) and P·V on tile_gemm (LNQ decode table, requant).
+// Outputs (float32 ones as bit patterns) are compared bit for bit with the stored .bin outputs. Ops
+// without an HLS kernel here (e.g. a whole-block case) are reported as skipped with the op name. Prints "N passed, N failed, N skipped"; exit code 1 on any failure.
 //
 //   g++ -std=c++17 -O2 -Wno-unknown-pragmas -ffp-contract=off -I fpga/hls/include fpga/hls/tb/csim_main.cpp -o csim
 //   ./csim fixtures/golden
@@ -126,6 +128,13 @@ void run_gemm(const Cfg& proto, const std::vector<int64_t>& x, const std::vector
 }
 
 // Compare one output; returns the first mismatch message or "".
+std::string compare_f32(const std::string& name, const std::vector<uint32_t>& got, const Tensor& want) {
+  if (got.size() != want.f.size()) return name + ": size " + std::to_string(got.size()) + " vs " + std::to_string(want.f.size());
+  for (size_t k = 0; k < got.size(); k++)
+    if (got[k] != want.f[k]) return name + "[" + std::to_string(k) + "]: got bits " + std::to_string(got[k]) + ", expected " + std::to_string(want.f[k]);
+  return "";
+}
+
 std::string compare(const std::string& name, const std::vector<int64_t>& got, const Tensor& want) {
   if (got.size() != want.i.size()) return name + ": size " + std::to_string(got.size()) + " vs " + std::to_string(want.i.size());
   for (size_t k = 0; k < got.size(); k++)
@@ -133,7 +142,7 @@ std::string compare(const std::string& name, const std::vector<int64_t>& got, co
   return "";
 }
 
-// Returns "" on pass, "skip" when the op has no kernel here, else a mismatch description.
+// Returns "" on pass, "skip:<op>" when the op has no kernel here, else a mismatch description.
 std::string run_case(const fs::path& dir) {
   const std::string where = (dir / "desc.json").string();
   const mj::Value d = mj::parse(read_text(dir / "desc.json"), where);
@@ -159,7 +168,62 @@ std::string run_case(const fs::path& dir) {
         y.push_back(ahcq::saturate(ahcq::apply_scale(a.i[static_cast<size_t>(m) * N + n], mult[n], static_cast<int>(shift[n])) + zero, 0, (int64_t{1} << bits) - 1));
     return compare("y", y, out.at("y"));
   }
-  if (op != "gemm_uniform" && op != "gemm_cag" && op != "gemm_hluq") return "skip";
+  if (op == "gelu_hluq") {
+    const std::vector<uint32_t> th = f32s(at(p, "thresholds_f32", where), where);
+    const std::vector<uint32_t>& x = in.at("x").f;
+    std::vector<uint32_t> g(x.size());
+    std::vector<int32_t> q32(x.size());
+    ahcq::gelu_hluq(x.data(), static_cast<int>(x.size()), th.data(), static_cast<int>(th.size()), g.data(), q32.data());
+    std::string e = compare_f32("gelu", g, out.at("gelu"));
+    if (e.empty()) e = compare("q", std::vector<int64_t>(q32.begin(), q32.end()), out.at("q"));
+    return e;
+  }
+  if (op == "lnq_attention") {
+    const Tensor &q = in.at("q"), &k = in.at("k"), &v = in.at("v");
+    const int M = static_cast<int>(q.shape[0]), D = static_cast<int>(q.shape[1]), T = static_cast<int>(k.shape[0]), Dv = static_cast<int>(v.shape[1]);
+    if (k.shape[1] != D || v.shape[0] != T) fail(where, "inputs q [M, D], k [T, D], v [T, Dv] disagree");
+    constexpr int TMAX = 4096;
+    if (T > TMAX) fail(where, "T exceeds TMAX");
+    const mj::Value& lnq = at(p, "lnq", where);
+    const std::vector<uint32_t> th = f32s(at(lnq, "thresholds_f32", where), where);
+    const std::vector<int64_t> table = ints(at(lnq, "table", where), where);
+    if (table.size() != th.size() + 1 || table.size() > 256) fail(where, "lnq.table must have thresholds + 1 ≤ 256 entries");
+    const float scale = ahcq::f32_from_bits(f32s(at(p, "score_scale_f32", where), where).at(0));
+    // 1. s_acc = (k − zk)·(q − zq)ᵀ: rows q (za = zq), columns k (zb = zk), reduction D, accumulators only
+    Cfg s1;
+    s1.mode = ahcq::UNIFORM;
+    s1.requant = false;
+    s1.za = static_cast<int>(i64(at(p, "zq", where), where));
+    s1.gm[0] = 1;
+    std::vector<int64_t> s_acc, unused;
+    run_gemm(s1, q.i, k.i, M, T, D, std::vector<int64_t>(T, i64(at(p, "zk", where), where)), std::vector<int64_t>(T, 0), {}, {}, s_acc, unused);
+    // 2. vector unit: score, softmax, LNQ encoder, row by row
+    std::vector<uint32_t> pb(static_cast<size_t>(M) * T);
+    std::vector<int32_t> pc32(static_cast<size_t>(M) * T);
+    for (int m = 0; m < M; m++)
+      ahcq::lnq_softmax_encode<TMAX>(&s_acc[static_cast<size_t>(m) * T], T, scale, th.data(), static_cast<int>(th.size()), &pb[static_cast<size_t>(m) * T], &pc32[static_cast<size_t>(m) * T]);
+    // 3. pv_acc = D[p_codes]·(v − zv): rows p_codes (LNQ decode), columns vᵀ [Dv, T] (zb = zv), reduction T
+    std::vector<int64_t> vt(static_cast<size_t>(Dv) * T);
+    for (int t = 0; t < T; t++) for (int d = 0; d < Dv; d++) vt[static_cast<size_t>(d) * T + t] = v.i[static_cast<size_t>(t) * Dv + d];
+    const mj::Value& o = at(p, "out", where);
+    Cfg s3;
+    s3.mode = ahcq::LNQ;
+    for (size_t j = 0; j < table.size(); j++) s3.lnq[j] = static_cast<int32_t>(table[j]);
+    s3.gm[0] = 1;
+    s3.zy = i64(at(o, "zero", where), where);
+    s3.lo = 0;
+    s3.hi = (int64_t{1} << i64(at(o, "bits", where), where)) - 1;
+    std::vector<int64_t> pv, y;
+    run_gemm(s3, std::vector<int64_t>(pc32.begin(), pc32.end()), vt, M, Dv, T, std::vector<int64_t>(Dv, i64(at(p, "zv", where), where)),
+             std::vector<int64_t>(Dv, 0), ints(at(o, "mult", where), where), ints(at(o, "shift", where), where), pv, y);
+    std::string e = compare("s_acc", s_acc, out.at("s_acc"));
+    if (e.empty()) e = compare_f32("p", pb, out.at("p"));
+    if (e.empty()) e = compare("p_codes", std::vector<int64_t>(pc32.begin(), pc32.end()), out.at("p_codes"));
+    if (e.empty()) e = compare("pv_acc", pv, out.at("pv_acc"));
+    if (e.empty()) e = compare("y", y, out.at("y"));
+    return e;
+  }
+  if (op != "gemm_uniform" && op != "gemm_cag" && op != "gemm_hluq") return "skip:" + op;
   const Tensor& x = in.at("x");
   const Tensor& w = in.at("w");
   const int M = static_cast<int>(x.shape[0]), K = static_cast<int>(x.shape[1]), N = static_cast<int>(w.shape[0]);
@@ -223,7 +287,7 @@ int main(int argc, char** argv) {
     std::string r;
     try { r = run_case(dir); } catch (const std::exception& ex) { r = std::string("error: ") + ex.what(); }
     if (r.empty()) passed++;
-    else if (r == "skip") { skipped++; std::printf("SKIP %s (no HLS kernel for this op here)\n", dir.string().c_str()); }
+    else if (r.rfind("skip:", 0) == 0) { skipped++; std::printf("SKIP %s (no HLS kernel for op '%s')\n", dir.string().c_str(), r.substr(5).c_str()); }
     else { failed++; std::printf("FAIL %s: %s\n", dir.string().c_str(), r.c_str()); }
   }
   std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
