@@ -287,3 +287,19 @@ export function runTile(cfg: ArrayConfig, job: TileJob): TileResult {
     if (outputs.done) return outputs.done;
   }
 }
+
+/**
+ * Run one job on a fresh engine with a stall pattern: cycle i (counted from the first cycle the job is
+ * queued) is stalled when `stall[i]` is true; cycles past the pattern are not stalled. The RTL
+ * testbench (fpga/rtl/tb/tb_core.sv, stall section of cfg.hex) drives the same pattern.
+ * @equation result.cycles = tileCycles(cfg, K, nb) + #{stalled cycles after START}
+ * @precision exact
+ */
+export function runTileWithStalls(cfg: ArrayConfig, job: TileJob, stall: readonly boolean[]): TileResult {
+  const s = createEngine(cfg, Math.max(1, job.mode === 'cag' ? job.groups?.zeroPoints.length ?? 1 : 2));
+  enqueue(s, job);
+  for (let i = 0; ; i++) {
+    const { outputs } = step(s, { stall: stall[i] ?? false });
+    if (outputs.done) return outputs.done;
+  }
+}

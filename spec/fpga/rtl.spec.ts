@@ -7,7 +7,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runTile } from '../../hw-model/src/tile';
+import { runTile, runTileWithStalls } from '../../hw-model/src/tile';
+import { createRng } from '../../src/tensor';
 import { tileCycles } from '../../hw-model/src/latency';
 import { randomTileJob } from '../../hw-model/src/random-job';
 import { parseRtlOutput, rtlConfigHex } from '../../hw-model/src/rtl-vectors';
@@ -69,5 +70,30 @@ for (const sim of ['iverilog', 'verilator'] as Simulator[]) {
         }
       }, 300_000);
     }
+    it(`4×4 core with random stalls (30 %): outputs, accumulators and counter equal hw-model's step({stall}) with the same pattern; counter = closed form + stalls`, () => {
+      const p = CONFIGS[0]!;
+      const cmd = buildSim(sim, p);
+      const cfg = { rows: p.R, cols: p.C };
+      const dir = mkdtempSync(path.join(tmpdir(), `ahcq-rtl-stall-${sim}-`));
+      try {
+        let total = 0;
+        jobsFor(p).forEach(({ name, job }, i) => {
+          const rng = createRng(9000 + i);
+          const stall = Array.from({ length: 400 }, () => rng.int(100) < 30);
+          stall[0] = true; // the START cycle itself is stalled: the job must wait
+          const want = runTileWithStalls(cfg, job, stall);
+          const got = runRtl(cmd, p, job, path.join(dir, name), stall);
+          expect(Array.from(got.acc), `${name} acc`).toEqual(Array.from(want.acc));
+          expect(Array.from(got.y), `${name} y`).toEqual(Array.from(want.y));
+          expect(got.cycles, `${name} cycles vs hw-model`).toBe(want.cycles);
+          expect(got.stalls, `${name} stalls`).toBeGreaterThan(0);
+          expect(got.cycles, `${name} closed form + stalls`).toBe(tileCycles(cfg, job.K, want.nb) + got.stalls);
+          total += got.stalls;
+        });
+        expect(total).toBeGreaterThan(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 300_000);
   });
 }
