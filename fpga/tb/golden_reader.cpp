@@ -6,7 +6,7 @@
 // Prints "PASS <suite>/<id>" or "FAIL <suite>/<id>: <reason>" per case and "N passed, N failed";
 // exits 1 on any failure, 2 on bad usage.
 //
-// mirrors: src/golden/ops.ts#runGoldenOp, src/int/{gemm,fixed-point,threshold-encoder,vector-f32,compile}.ts
+// mirrors: src/golden/ops.ts#runGoldenOp, src/int/{gemm,fixed-point,threshold-encoder,vector-f32,compile,block-tinyvit}.ts
 // Build: g++ -std=c++17 -O2 -Wall -Wextra -ffp-contract=off golden_reader.cpp -o golden_reader
 
 #include "mini_json.hpp"
@@ -295,6 +295,220 @@ static void check_codes(const Tensor& t, int64_t bits, const std::string& file) 
     if (t.i[k] < 0 || t.i[k] >= (int64_t(1) << bits)) fail(file, "input " + t.name + "[" + std::to_string(k) + "] is not a " + std::to_string(bits) + "-bit code");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Whole TinyViT block (op "tinyvit_block"; mirrors src/int/block-tinyvit.ts#tinyVitBlockInt and
+// src/golden/cases/block-tinyvit.ts#readTinyVitBlockParams). Tokens of a window are processed in
+// window-major order; the map is [H, W, C] channel-last.
+
+static std::vector<int64_t> hex_codes(const Json& j, size_t n, int64_t bits) {
+  const std::string s = j.str();
+  const size_t d = static_cast<size_t>((bits + 3) / 4);
+  if (s.size() != n * d || s.find_first_not_of("0123456789abcdef") != std::string::npos)
+    fail(j.file, j.path + " must hold " + std::to_string(n) + " codes of " + std::to_string(d) + " lower-case hex digit(s)");
+  std::vector<int64_t> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<int64_t>(std::strtoul(s.substr(i * d, d).c_str(), nullptr, 16));
+    if (out[i] >= (int64_t(1) << bits)) fail(j.file, j.path + ": code " + std::to_string(i) + " exceeds " + std::to_string(bits) + " bits");
+  }
+  return out;
+}
+
+static void layer_norm_f32(const float* x, int64_t n, const std::vector<float>& g, const std::vector<float>& b, float eps, float* out) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s = s + x[i];
+  const float mean = s / static_cast<float>(n);
+  float v = 0.0f;
+  for (int64_t i = 0; i < n; ++i) { const float d = x[i] - mean; v = v + d * d; }
+  const float var = v / static_cast<float>(n);
+  const float denom = std::sqrt(var + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = ((x[i] - mean) / denom) * g[i] + b[i];
+}
+
+struct CagEnc { std::vector<int64_t> labels; std::vector<std::vector<float>> tables; };
+static CagEnc read_cag_enc(const Json& j, int64_t C, int64_t bits) {
+  CagEnc e;
+  const int64_t G = j.at("groups").i64(1, C), L = (int64_t(1) << bits) - 1;
+  e.labels = j.at("labels").ints(C, 0, G - 1);
+  const std::vector<float> th = j.at("thresholds_f32").f32s(G * L);
+  for (int64_t g = 0; g < G; ++g) e.tables.emplace_back(th.begin() + g * L, th.begin() + (g + 1) * L);
+  return e;
+}
+
+// A compiled linear layer of the block: uniform, CAG or HLUQ; w [N, K] codes.
+struct Lin {
+  std::string kind;
+  int64_t N = 0, K = 0, zx = 0, lLog = 0, gb = 0, mLog = 0, mUni = 0;
+  std::vector<int64_t> w, zw, bias, perm, starts, mult;
+  OutStage out;
+};
+static Lin read_lin(const Json& j, const std::string& kind, int64_t N, int64_t K, int64_t bits) {
+  Lin l;
+  l.kind = kind; l.N = N; l.K = K;
+  l.w = hex_codes(j.at("w_hex"), static_cast<size_t>(N * K), bits);
+  l.zw = j.at("zw").ints(N, 0, (1 << bits) - 1);
+  l.bias = j.at("bias").ints(N, -(int64_t(1) << 36), int64_t(1) << 36);
+  l.out = read_out(j.at("out"), N);
+  if (kind == "uniform") l.zx = j.at("zx").i64(0, (1 << bits) - 1);
+  if (kind == "cag") {
+    l.mult = j.at("group_mult").ints(SIZE_MAX, 0, 1 << 20);
+    const int64_t G = static_cast<int64_t>(l.mult.size());
+    l.perm = j.at("perm").ints(K, 0, K - 1);
+    l.starts = j.at("starts").ints(G + 1, 0, K);
+    if (l.starts[0] != 0 || l.starts[G] != K) fail(j.file, j.path + ".starts must run from 0 to K");
+    for (int64_t g = 0; g < G; ++g) if (l.starts[g + 1] < l.starts[g]) fail(j.file, j.path + ".starts must be ascending");
+  }
+  if (kind == "hluq") {
+    const int64_t ab = j.at("act_bits").i64(2, 8);
+    l.lLog = j.at("l_log").i64(1, (1 << ab) - 1);
+    l.gb = j.at("guard_bits").i64(0, 16);
+    l.mLog = j.at("mult_log").i64(0, 1 << 20);
+    l.mUni = j.at("mult_uni").i64(0, 1 << 20);
+  }
+  return l;
+}
+// y = output stage of the wide accumulators of x [M, K] codes (same arithmetic as run_op's GEMMs)
+static Tensor run_lin(const Lin& l, const std::vector<int64_t>& x, int64_t M) {
+  const int64_t N = l.N, K = l.K;
+  std::vector<int64_t> wide(M * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t* wr = &l.w[n * K];
+      const int64_t* xr = &x[m * K];
+      int64_t s = l.bias[n];
+      if (l.kind == "uniform") {
+        for (int64_t k = 0; k < K; ++k) s += (wr[k] - l.zw[n]) * (xr[k] - l.zx);
+      } else if (l.kind == "cag") {
+        for (size_t g = 0; g + 1 < l.starts.size(); ++g) {
+          int64_t a = 0;
+          for (int64_t j = l.starts[g]; j < l.starts[g + 1]; ++j) a += (wr[j] - l.zw[n]) * xr[l.perm[j]];
+          s += l.mult[g] * a;
+        }
+      } else {
+        int64_t sl = 0, su = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t c = xr[k];
+          if (c == 0) continue;
+          const int64_t wt = wr[k] - l.zw[n];
+          if (c < l.lLog) { const int64_t e = l.lLog - c, v = wt * (int64_t(1) << l.gb); sl += v >> e; }
+          else { sl += wt * (int64_t(1) << l.gb); su += wt * (c - l.lLog); }
+        }
+        s += l.mLog * sl + l.mUni * su;
+      }
+      wide[m * N + n] = s;
+    }
+  return output(l.out, wide, M, N);
+}
+
+static std::vector<Tensor> run_tinyvit_block(const Inputs& in, const Json& p) {
+  const std::string& F = p.file;
+  const int64_t b = p.at("bits").i64(2, 8), C = p.at("channels").i64(1, 4096), heads = p.at("heads").i64(1, C), ws = p.at("window").i64(1, 64);
+  const int64_t Hd = p.at("hidden").i64(1, 65536), H = p.at("height").i64(1, 4096), W = p.at("width").i64(1, 4096);
+  if (C % heads != 0 || H % ws != 0 || W % ws != 0) fail(F, "params: heads must divide channels and the window must divide height and width");
+  const int64_t hd = C / heads, N = ws * ws, L = H * W, nW = L / N, nWc = W / ws, qmax = (int64_t(1) << b) - 1;
+  const float eps = p.at("eps_f32").f32s(1)[0];
+  const Tensor& xin = need(in, "x", F);
+  if (!xin.is_float() || xin.shape != std::vector<int64_t>{H, W, C}) fail(F, "input x must be float32 [height, width, channels]");
+  const std::vector<float> g1 = p.at("attn_norm").at("gamma_f32").f32s(C), b1 = p.at("attn_norm").at("beta_f32").f32s(C);
+  const std::vector<float> g2 = p.at("mlp_norm").at("gamma_f32").f32s(C), b2 = p.at("mlp_norm").at("beta_f32").f32s(C);
+  const CagEnc e1 = read_cag_enc(p.at("qkv_in"), C, b), e2 = read_cag_enc(p.at("fc1_in"), C, b);
+  const Lin lq = read_lin(p.at("qkv_q"), "cag", C, C, b), lk = read_lin(p.at("qkv_k"), "cag", C, C, b), lv = read_lin(p.at("qkv_v"), "cag", C, C, b);
+  if (!lq.out.requant || !lk.out.requant || !lv.out.requant) fail(F, "params.qkv_q/k/v.out must requantise");
+  const float sscale = p.at("score").at("scale_f32").f32s(1)[0];
+  const std::vector<float> abt = p.at("score").at("bias_table_f32").f32s(heads * N);
+  std::vector<float> ab(heads * N * N);  // A[h,m,t] = table[h, |drow|*ws + |dcol|]
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t m = 0; m < N; ++m)
+      for (int64_t t = 0; t < N; ++t) ab[(h * N + m) * N + t] = abt[h * N + std::abs(m / ws - t / ws) * ws + std::abs(m % ws - t % ws)];
+  const Json lnq = p.at("lnq");
+  const int64_t lnqBits = lnq.at("bits").i64(2, 8);
+  const std::vector<float> lth = lnq.at("thresholds_f32").f32s();
+  const std::vector<int64_t> table = lnq.at("table").ints(lth.size() + 1, 0, int64_t(1) << 24);
+  const int64_t pvMult = p.at("pv_out").at("mult").i64(1, 1 << 16), pvShift = p.at("pv_out").at("shift").i64(1, 62), pvZero = p.at("pv_out").at("zero").i64(0, qmax);
+  const Lin proj = read_lin(p.at("proj"), "uniform", C, C, b);
+  const std::vector<float> cth = p.at("conv_in").at("thresholds_f32").f32s(qmax);
+  const Json lc = p.at("local_conv");
+  const std::vector<int64_t> cw = hex_codes(lc.at("w_hex"), static_cast<size_t>(C * 9), b), czw = lc.at("zw").ints(C, 0, qmax);
+  const std::vector<int64_t> cbias = lc.at("bias").ints(C, -(int64_t(1) << 36), int64_t(1) << 36);
+  const int64_t czx = lc.at("zx").i64(0, qmax);
+  const std::vector<float> cscale = lc.at("scale_f32").f32s(C);
+  const Lin fc1 = read_lin(p.at("fc1"), "cag", Hd, C, b);
+  const std::vector<float> hth = p.at("fc2_in").at("thresholds_f32").f32s();
+  const Lin fc2 = read_lin(p.at("fc2"), "hluq", C, Hd, b);
+  if (proj.out.requant || fc1.out.requant || fc2.out.requant) fail(F, "params.proj/fc1/fc2.out must dequantise");
+
+  auto map_index = [&](int64_t t) { const int64_t win = t / N, pos = t % N; return ((win / nWc) * ws + pos / ws) * W + (win % nWc) * ws + pos % ws; };
+  // (1) attention per window
+  std::vector<float> ln(C);
+  std::vector<int64_t> x1(L * C);
+  for (int64_t t = 0; t < L; ++t) {
+    layer_norm_f32(&xin.f[map_index(t) * C], C, g1, b1, eps, ln.data());
+    for (int64_t k = 0; k < C; ++k) x1[t * C + k] = encode(ln[k], e1.tables[e1.labels[k]]);
+  }
+  const Tensor tq = run_lin(lq, x1, L), tk = run_lin(lk, x1, L), tv = run_lin(lv, x1, L);
+  std::vector<int64_t> qkv(L * 3 * C), pc(nW * heads * N * N), o(L * C);
+  for (int64_t t = 0; t < L; ++t)
+    for (int64_t k = 0; k < C; ++k) { qkv[t * 3 * C + k] = tq.i[t * C + k]; qkv[t * 3 * C + C + k] = tk.i[t * C + k]; qkv[t * 3 * C + 2 * C + k] = tv.i[t * C + k]; }
+  std::vector<float> row(N);
+  for (int64_t win = 0; win < nW; ++win)
+    for (int64_t h = 0; h < heads; ++h) {
+      const int64_t base = (win * heads + h) * N * N;
+      for (int64_t m = 0; m < N; ++m) {
+        for (int64_t t = 0; t < N; ++t) {
+          int64_t s = 0;
+          for (int64_t d = 0; d < hd; ++d) s += (tk.i[(win * N + t) * C + h * hd + d] - lk.out.zero) * (tq.i[(win * N + m) * C + h * hd + d] - lq.out.zero);
+          row[t] = static_cast<float>(s) * sscale + ab[(h * N + m) * N + t];
+        }
+        float mx = row[0];
+        for (int64_t t = 1; t < N; ++t) if (row[t] > mx) mx = row[t];
+        float sum = 0.0f;
+        for (int64_t t = 0; t < N; ++t) { row[t] = exp_f32(row[t] - mx); sum = sum + row[t]; }
+        for (int64_t t = 0; t < N; ++t) pc[base + m * N + t] = encode(row[t] / sum, lth);
+        for (int64_t d = 0; d < hd; ++d) {
+          int64_t s = 0;
+          for (int64_t t = 0; t < N; ++t) s += table[pc[base + m * N + t]] * (tv.i[(win * N + t) * C + h * hd + d] - lv.out.zero);
+          o[(win * N + m) * C + h * hd + d] = std::clamp<int64_t>(apply_scale(s, pvMult, pvShift, "pv_out") + pvZero, 0, qmax);
+        }
+      }
+    }
+  const Tensor py = run_lin(proj, o, L);
+  std::vector<float> a(L * C);
+  for (int64_t t = 0; t < L; ++t)
+    for (int64_t k = 0; k < C; ++k) a[map_index(t) * C + k] = xin.f[map_index(t) * C + k] + py.f[t * C + k];
+  // (2) local depthwise 3x3 conv on uniform codes (padding = the zero point, contributes 0)
+  std::vector<int64_t> xc(L * C);
+  for (int64_t i = 0; i < L * C; ++i) xc[i] = encode(a[i], cth);
+  std::vector<float> c(L * C);
+  for (int64_t r = 0; r < H; ++r)
+    for (int64_t q = 0; q < W; ++q)
+      for (int64_t ch = 0; ch < C; ++ch) {
+        int64_t s = 0;
+        for (int64_t i = 0; i < 3; ++i)
+          for (int64_t j = 0; j < 3; ++j) {
+            const int64_t rr = r + i - 1, qq = q + j - 1;
+            if (rr < 0 || rr >= H || qq < 0 || qq >= W) continue;
+            s += (cw[ch * 9 + i * 3 + j] - czw[ch]) * (xc[(rr * W + qq) * C + ch] - czx);
+          }
+        c[(r * W + q) * C + ch] = static_cast<float>(s + cbias[ch]) * cscale[ch];
+      }
+  // (3) MLP (map order)
+  std::vector<int64_t> x2(L * C);
+  for (int64_t t = 0; t < L; ++t) {
+    layer_norm_f32(&c[t * C], C, g2, b2, eps, ln.data());
+    for (int64_t k = 0; k < C; ++k) x2[t * C + k] = encode(ln[k], e2.tables[e2.labels[k]]);
+  }
+  const Tensor h1 = run_lin(fc1, x2, L);
+  std::vector<int64_t> x3(L * Hd);
+  for (int64_t i = 0; i < L * Hd; ++i) x3[i] = encode(gelu_f32(h1.f[i]), hth);
+  const Tensor m2 = run_lin(fc2, x3, L);
+  std::vector<float> y(L * C);
+  for (int64_t i = 0; i < L * C; ++i) y[i] = c[i] + m2.f[i];
+
+  auto codes = [](const std::string& name, std::vector<int64_t> shape, std::vector<int64_t> v) { Tensor t = int_tensor(name, std::move(shape), std::move(v)); t.dtype = "uint8"; return t; };
+  auto floats = [&](const std::string& name, std::vector<float> v) { Tensor t; t.name = name; t.dtype = "float32"; t.shape = {H, W, C}; t.f = std::move(v); return t; };
+  (void)lnqBits;
+  return {codes("x1", {L, C}, x1), codes("qkv", {L, 3 * C}, qkv), codes("p_codes", {nW * heads, N, N}, pc), codes("o", {L, C}, o), floats("y", y)};
+}
+
 static std::vector<Tensor> run_op(const std::string& op, const Inputs& in, const Json& p) {
   const std::string& F = p.file;
   if (op == "gemm_uniform" || op == "gemm_cag" || op == "gemm_hluq") {
@@ -435,6 +649,7 @@ static std::vector<Tensor> run_op(const std::string& op, const Inputs& in, const
     Tensor pct = int_tensor("p_codes", {M, T}, pc);
     return {int_tensor("s_acc", {M, T}, sacc), pt, pct, int_tensor("pv_acc", {M, Dv}, pv), output(s, pv, M, Dv)};
   }
+  if (op == "tinyvit_block") return run_tinyvit_block(in, p);
   fail(F, "op '" + op + "' is not supported by this reader");
 }
 
