@@ -24,7 +24,7 @@ export const DEFAULT_ARCH = { R: 8, C: 8 } as const;
 
 // TYPES
 
-export type GoldenOp = 'gemm_uniform' | 'gemm_cag' | 'gemm_hluq' | 'requant' | 'encode' | 'lnq_attention' | 'gelu_hluq';
+export type GoldenOp = 'gemm_uniform' | 'gemm_cag' | 'gemm_hluq' | 'requant' | 'encode' | 'lnq_attention' | 'gelu_hluq' | 'tinyvit_block';
 
 /** A named tensor with its logical element type. Integer tensors hold Int32Array data. */
 export interface GoldenTensor {

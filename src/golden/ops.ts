@@ -17,6 +17,7 @@ import {
 } from '../int/compile';
 import type { Json, JsonObject } from './json';
 import { f32Hex, hexF32, type GoldenOp, type GoldenTensor } from './format';
+import { runTinyVitBlockOp } from './cases/block-tinyvit';
 
 // PARAMS → JSON
 
@@ -183,6 +184,8 @@ export function runGoldenOp(op: GoldenOp, inputs: ReadonlyMap<string, GoldenTens
     }
     case 'lnq_attention':
       return runLnqAttention(inputs, g, source);
+    case 'tinyvit_block':
+      return runTinyVitBlockOp(inputs, params, source);
   }
 }
 

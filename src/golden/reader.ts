@@ -46,7 +46,7 @@ export interface GoldenMismatch {
 
 // CONSTANTS
 
-const OPS: readonly GoldenOp[] = ['gemm_uniform', 'gemm_cag', 'gemm_hluq', 'requant', 'encode', 'lnq_attention', 'gelu_hluq'];
+const OPS: readonly GoldenOp[] = ['gemm_uniform', 'gemm_cag', 'gemm_hluq', 'requant', 'encode', 'lnq_attention', 'gelu_hluq', 'tinyvit_block'];
 const DTYPES: readonly DType[] = ['uint8', 'int32', 'float32'];
 
 // HELPERS
