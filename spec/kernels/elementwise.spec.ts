@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createRng, numel, SpecError, type Tensor } from '../../src/tensor';
+import { createRng, numel, SpecError, type DType, type Tensor } from '../../src/tensor';
 import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastSlice } from '../../src/kernels/elementwise';
 import { referenceBackend } from '../../src/ops/backend';
 
@@ -13,7 +13,7 @@ function rand(rng: ReturnType<typeof createRng>, shape: number[]): Tensor {
   return { dtype: 'float32', shape, data: d };
 }
 
-function expectBitIdentical(fast: Tensor, ref: Tensor): void {
+function expectBitIdentical(fast: Tensor<DType>, ref: Tensor<DType>): void {
   expect(fast.shape).toEqual(ref.shape);
   expect(fast.dtype).toBe(ref.dtype);
   expect(fast.data.constructor).toBe(ref.data.constructor);

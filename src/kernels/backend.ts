@@ -17,7 +17,7 @@ import { alloc, f32At, mark, release } from './arena';
 import { conv2dDepthwise, conv2dDepthwiseWasm, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
 import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastSlice } from './elementwise';
-import { geluRows, layerNormRows, softmaxRows } from './rows';
+import { geluInPlace, geluRows, layerNormRows, softmaxRows } from './rows';
 import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
 
 // TYPES
@@ -41,7 +41,7 @@ function copyIn(rt: KernelRuntime, data: Float32Array): number {
 }
 
 /** fast `linear`: x [..., K] · Wᵀ + b with W [N, K] prepacked once per weight (and bias) array. */
-function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, biasCache: WeakMap<Float32Array, number>, x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, biasCache: WeakMap<Float32Array, number>, x: Tensor, weight: Tensor, bias?: Tensor, gelu = false): Tensor {
   const fn = 'linear';
   requireInput(fn, 'x', x);
   requireInput(fn, 'weight', weight);
@@ -78,6 +78,7 @@ function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, 
     const a = copyIn(rt, x.data);
     const c = alloc(rt.arena, M * N * 4);
     gemmF32Batch(rt, [{ a, lda: K, packed: { ...packed, biasPtr }, c, ldc: N, m: M }]);
+    if (gelu) geluInPlace(rt, c, M * N);
     return { dtype: 'float32', shape: [...x.shape.slice(0, -1), N], data: f32At(rt.arena, c, M * N).slice() }; // [..., N]
   } finally {
     release(rt.arena, m0);
@@ -119,7 +120,7 @@ function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
 }
 
 /** fast `conv2d`: validation as the reference op, then depthwise direct or GEMM over packed im2col panels. */
-function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs): Tensor {
+function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs, gelu = false): Tensor {
   const fn = 'conv2d';
   requireInput(fn, 'x', x);
   requireInput(fn, 'weight', weight);
@@ -148,11 +149,12 @@ function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor |
   specRequire(Ho >= 1 && Wo >= 1, { fn, what: 'output size', rule: 'be at least 1×1 (kernel larger than padded input)', got: [Ho, Wo] });
   const g: ConvGeometry = { N, C, H, W, O, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
   const depthwise = G === C && Cg === 1;
-  const data = !depthwise
-    ? conv2dGemm(rt, x, weight, bias, g)
+  let data = !depthwise
+    ? conv2dGemm(rt, x, weight, bias, g, gelu)
     : O === C && sh === 1 && sw === 1
-      ? conv2dDepthwiseWasm(rt, x, weight, bias, g)
+      ? conv2dDepthwiseWasm(rt, x, weight, bias, g, gelu)
       : conv2dDepthwise(x, weight, bias, g);
+  if (gelu && depthwise && !(O === C && sh === 1 && sw === 1)) data = geluRows(rt, data);
   return { dtype: 'float32', shape: [N, O, Ho, Wo], data }; // [N, O, Ho, Wo]
 }
 
@@ -257,6 +259,8 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     name: `fast-wasm-simd-${rt.threads}t${rt.fma ? '-fma' : ''}`,
     runtime: rt,
     linear: linearFast,
+    linearGelu: (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias, true),
+    conv2dGelu: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs, true),
     matmul: (a, b) => fastMatmul(rt, a, b),
     conv2d: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs),
     convTranspose2d: (x, weight, bias, attrs) => fastConvTranspose2d({ linear: linearFast }, tCache, x, weight, bias, attrs),

@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
 import { gemmF32Batch, type GemmF32Task, type PackedF32 } from './gemm';
 import { GEMM_NR, PANEL_STEP_BYTES } from './gemm-kernel';
+import { geluInPlace } from './rows';
 import { runOnThreads, type KernelRuntime } from './runtime';
 
 // TYPES
@@ -86,13 +87,13 @@ export function packIm2col(rt: KernelRuntime, x: Float32Array, n: number, c0: nu
  * @deviation float32 accumulation inside the GEMM (reference: float64), bias added after the sum
  * @precision fp32-accumulate: |Δ| ≤ (Kc + 3)·2⁻²⁴·(Σ|W·x| + |b|), to first order
  */
-export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry, gelu = false): Float32Array {
   const { N, O, G, kh, kw, Ho, Wo } = g;
   const Cg = g.C / G;
   const Og = O / G;
   const P = Ho * Wo;
   const Kc = Cg * kh * kw;
-  const out = new Float32Array(N * O * P);
+  let out: Float32Array | undefined;
   const m0 = mark(rt.arena);
   try {
     const wPtr = alloc(rt.arena, O * Kc * 4);
@@ -107,16 +108,18 @@ export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: T
     }
     gemmF32Batch(rt, tasks);
     const c = f32At(rt.arena, cPtr, N * O * P);
-    if (!bias) out.set(c);
-    else {
+    // bias added in place in the (already touched) arena, then GELU in place, then one copy out
+    if (bias) {
       for (let n = 0; n < N; n++) {
         for (let o = 0; o < O; o++) {
           const base = (n * O + o) * P;
           const b = bias.data[o]!;
-          for (let p = 0; p < P; p++) out[base + p] = c[base + p]! + b;
+          for (let p = 0; p < P; p++) c[base + p] = c[base + p]! + b;
         }
       }
     }
+    if (gelu) geluInPlace(rt, cPtr, N * O * P);
+    out = f32At(rt.arena, cPtr, N * O * P).slice();
   } finally {
     release(rt.arena, m0);
   }
@@ -178,7 +181,7 @@ const DW_PARALLEL_MIN_MACS = 1 << 17;
  * @deviation float32 accumulation (reference: float64), same order (bias, then i, j ascending)
  * @precision fp32-accumulate: |Δ| ≤ (kh·kw + 2)·2⁻²⁴·(Σ|W·x| + |b|), to first order
  */
-export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry, gelu = false): Float32Array {
   const { N, C, H, W, kh, kw, ph, pw, dh, dw, Ho, Wo } = g;
   const wv = Math.ceil(Wo / 4);
   const Wo4 = wv * 4;
@@ -221,6 +224,7 @@ export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor
       });
     }
     runOnThreads(rt, calls);
+    if (gelu) geluInPlace(rt, yPtr, planes * Ho * Wo4);
     // (4) drop the padded output columns
     const yv = f32At(rt.arena, yPtr, planes * Ho * Wo4);
     for (let q = 0; q < planes * Ho; q++) out.set(yv.subarray(q * Wo4, q * Wo4 + Wo), q * Wo);

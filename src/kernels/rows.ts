@@ -54,6 +54,19 @@ export function geluRows(rt: KernelRuntime, x: Float32Array): Float32Array {
   }
 }
 
+/**
+ * GELU in place over `n` floats at byte address `ptr` of the arena (the allocation must extend to a
+ * multiple of 4 floats: arena allocations carry 64 bytes of slack).
+ * @source PyTorch nn.GELU(approximate="none")
+ * @equation x ← ½·x·(1 + erf(x/√2))
+ * @deviation as geluRows
+ * @precision as geluRows
+ */
+export function geluInPlace(rt: KernelRuntime, ptr: number, n: number): void {
+  const nv = Math.ceil(n / 4);
+  run(rt, 'gelu', split(nv, rt.threads, n >= ROWS_PARALLEL_MIN).map(([s, c]) => [ptr + s * 16, ptr + s * 16, c]));
+}
+
 /** Copy [R, C] into [R, Cp] at ptr, padding with `fill`. */
 function putPadded(rt: KernelRuntime, x: Float32Array, R: number, C: number, Cp: number, fill: number): number {
   const p = alloc(rt.arena, R * Cp * 4);

@@ -33,6 +33,10 @@ export interface Backend {
   readonly layerNorm2d: (x: Tensor, gamma: Tensor, beta: Tensor, attrs: LayerNormAttrs) => Tensor;
   readonly gelu: (x: Tensor) => Tensor;
   readonly softmax: (x: Tensor, attrs?: SoftmaxAttrs) => Tensor;
+  /** gelu(linear(x, weight, bias)) — one op so a backend can apply GELU before leaving its memory. */
+  readonly linearGelu: (x: Tensor, weight: Tensor, bias?: Tensor) => Tensor;
+  /** gelu(conv2d(x, weight, bias, attrs)) — one op so a backend can apply GELU before leaving its memory. */
+  readonly conv2dGelu: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
   readonly add: (a: Tensor, b: Tensor) => Tensor;
   readonly scale: (x: Tensor, s: number) => Tensor;
   readonly relu: (x: Tensor) => Tensor;
@@ -43,5 +47,27 @@ export interface Backend {
 
 // MAIN
 
+/**
+ * GELU of a Linear layer's output (the composition, as its own op of the seam).
+ * @source src/ops/linear.ts, src/ops/gelu.ts
+ * @equation y = gelu(x·Wᵀ + b)
+ * @deviation none
+ * @precision as linear then gelu
+ */
+export function linearGelu(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  return gelu(linear(x, weight, bias));
+}
+
+/**
+ * GELU of a conv2d output (the composition, as its own op of the seam).
+ * @source src/ops/conv2d.ts, src/ops/gelu.ts
+ * @equation y = gelu(conv2d(x, W, b))
+ * @deviation none
+ * @precision as conv2d then gelu
+ */
+export function conv2dGelu(x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs): Tensor {
+  return gelu(conv2d(x, weight, bias, attrs));
+}
+
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, add, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, linearGelu, conv2dGelu, add, scale, relu, permute, slice, pad };

@@ -131,6 +131,17 @@ function convBn(x: Tensor, weights: TinyViTWeights, name: string, stride: number
   });
 }
 
+/** GELU(Conv2d_BN) with the convInput hook, as the backend's fused conv2dGelu. */
+function convBnGelu(x: Tensor, weights: TinyViTWeights, name: string, stride: number, pad: number, groups: number, hooks: TinyViTHooks, be: Backend): Tensor {
+  const xi = hooks.convInput ? hooks.convInput(name, x) : x;
+  return be.conv2dGelu(xi, w(weights, `${name}.weight`), weights[`${name}.bias`], {
+    stride: [stride, stride],
+    padding: [pad, pad],
+    dilation: [1, 1],
+    groups,
+  });
+}
+
 /** Linear with the linearInput hook: x [..., in] → [..., out]. */
 function lin(x: Tensor, weights: TinyViTWeights, name: string, hooks: TinyViTHooks, be: Backend): Tensor {
   const xi = hooks.linearInput ? hooks.linearInput(name, x) : x;
@@ -298,8 +309,7 @@ export function requireTinyViTWeights(weights: TinyViTWeights, cfg: TinyViTConfi
  * @precision fp64-accumulate, fp32-store per op
  */
 export function tinyViTPatchEmbed(x: Tensor, weights: TinyViTWeights, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
-  let y = convBn(x, weights, 'patch_embed.seq.0.c', 2, 1, 1, hooks, be); // [B, C₀/2, H/2, W/2]
-  y = be.gelu(y);
+  const y = convBnGelu(x, weights, 'patch_embed.seq.0.c', 2, 1, 1, hooks, be); // [B, C₀/2, H/2, W/2]
   return convBn(y, weights, 'patch_embed.seq.2.c', 2, 1, 1, hooks, be); // [B, C₀, H/4, W/4]
 }
 
@@ -312,8 +322,8 @@ export function tinyViTPatchEmbed(x: Tensor, weights: TinyViTWeights, hooks: Tin
  */
 export function tinyViTMBConv(x: Tensor, weights: TinyViTWeights, prefix: string, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   const hidden = w(weights, `${prefix}.conv2.c.weight`).shape[0]!;
-  let y = be.gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be)); // [B, E·C, H, W]
-  y = be.gelu(convBn(y, weights, `${prefix}.conv2.c`, 1, 1, hidden, hooks, be)); // [B, E·C, H, W] depthwise
+  let y = convBnGelu(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be); // [B, E·C, H, W]
+  y = convBnGelu(y, weights, `${prefix}.conv2.c`, 1, 1, hidden, hooks, be); // [B, E·C, H, W] depthwise
   y = convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks, be); // [B, C, H, W]
   return be.gelu(be.add(y, x));
 }
@@ -327,8 +337,8 @@ export function tinyViTMBConv(x: Tensor, weights: TinyViTWeights, prefix: string
  */
 export function tinyViTPatchMerging(x: Tensor, weights: TinyViTWeights, prefix: string, stride: number, hooks: TinyViTHooks = {}, be: Backend = referenceBackend): Tensor {
   const O = w(weights, `${prefix}.conv1.c.weight`).shape[0]!;
-  let y = be.gelu(convBn(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be)); // [B, O, H, W]
-  y = be.gelu(convBn(y, weights, `${prefix}.conv2.c`, stride, 1, O, hooks, be)); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
+  let y = convBnGelu(x, weights, `${prefix}.conv1.c`, 1, 0, 1, hooks, be); // [B, O, H, W]
+  y = convBnGelu(y, weights, `${prefix}.conv2.c`, stride, 1, O, hooks, be); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
   return convBn(y, weights, `${prefix}.conv3.c`, 1, 0, 1, hooks, be); // [B, O, ⌈H/s⌉, ⌈W/s⌉]
 }
 
@@ -377,7 +387,8 @@ export function tinyViTBlock(x: Tensor, weights: TinyViTWeights, prefix: string,
   const c = toChannelLast(convBn(toChannelFirst(a, be), weights, `${prefix}.local_conv.c`, 1, 1, C, hooks, be), be); // [B, H, W, C]
   // (3) MLP with its own LayerNorm, residual
   const n = be.layerNorm(c, w(weights, `${prefix}.mlp.norm.weight`), w(weights, `${prefix}.mlp.norm.bias`), { epsilon: attrs.epsilon });
-  const h = be.gelu(lin(n, weights, `${prefix}.mlp.fc1`, hooks, be)); // [B, H, W, r·C]
+  const ni = hooks.linearInput ? hooks.linearInput(`${prefix}.mlp.fc1`, n) : n;
+  const h = be.linearGelu(ni, w(weights, `${prefix}.mlp.fc1.weight`), w(weights, `${prefix}.mlp.fc1.bias`)); // [B, H, W, r·C]
   const m = lin(h, weights, `${prefix}.mlp.fc2`, hooks, be); // [B, H, W, C]
   return be.add(c, m);
 }
