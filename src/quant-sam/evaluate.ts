@@ -9,7 +9,7 @@ import { type Tensor } from '../tensor';
 import type { Backend } from '../ops/backend';
 import { accumulateSqnr, cosineSimilarity, maskIoU, sqnrDb, type SqnrAccumulator } from './metrics';
 import { fakeQuantModel, type QuantizedModel } from './pipeline';
-import { completeBackend, decoderHooksFromTap, promptTensors, runEncoder, type ImageGeometry, type PixelPrompt, type QuantTarget, type SiteTap } from './model';
+import { decoderHooksFromTap, promptTensors, runEncoder, type ImageGeometry, type PixelPrompt, type QuantTarget, type SiteTap } from './model';
 import { predict } from '../sam/predictor';
 import type { StateDict } from '../sam/sam-decoder-types';
 
@@ -78,8 +78,7 @@ function decode(target: QuantTarget, dec: StateDict, emb: Tensor, p: PixelPrompt
  * @deviation single-mask output (multimask_output = False) for every prompt, including single points
  * @precision fp64-accumulate metrics
  */
-export function evaluateModels(target: QuantTarget, models: readonly QuantizedModel[], images: readonly EvalImage[], optsIn: EvalOptions = {}): { reports: FidelityReport[]; masks: KeptMasks } {
-  const opts: EvalOptions = { ...optsIn, backend: completeBackend(optsIn.backend) };
+export function evaluateModels(target: QuantTarget, models: readonly QuantizedModel[], images: readonly EvalImage[], opts: EvalOptions = {}): { reports: FidelityReport[]; masks: KeptMasks } {
   const fqs = models.map((qm) => fakeQuantModel(target, qm));
   const kept: KeptMasks = new Map();
   const st = models.map(() => ({

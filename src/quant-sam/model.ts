@@ -11,7 +11,7 @@ import { maskDecoder } from '../sam/mask-decoder';
 import { applyBoxes, applyCoords } from '../sam/preprocess';
 import { predict, type PredictResult } from '../sam/predictor';
 import type { DecoderHooks, SamDecoderModelConfig, StateDict } from '../sam/sam-decoder-types';
-import { referenceBackend, type Backend } from '../ops/backend';
+import type { Backend } from '../ops/backend';
 import type { EncoderArch } from './plan';
 
 // TYPES
@@ -53,16 +53,6 @@ export interface ImageGeometry {
 const identityTap: SiteTap = (_s, t) => t;
 
 // MAIN
-
-/**
- * A backend with every op of the Backend seam: ops the given backend lacks fall back to the reference ops.
- * @source src/ops/backend.ts (Backend seam)
- * @deviation none
- * @precision as the ops chosen
- */
-export function completeBackend(b: Backend | undefined): Backend | undefined {
-  return b === undefined ? undefined : { ...referenceBackend, ...b };
-}
 
 /**
  * Run the image encoder with every plan site exposed through `tap`; `observe` sees named intermediates.

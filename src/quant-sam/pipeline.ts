@@ -16,7 +16,7 @@ import type { StateDict } from '../sam/sam-decoder-types';
 import { bigAttentions, buildPlan, type ActSite, type QuantPlan } from './plan';
 import { applyActQuant, DEFAULT_BUDGET, finalizeSite, initSiteObserver, observeSite, subsampleRows, type ActParams, type SiteObserver, type SubsampleBudget } from './act-quant';
 import { dequantizeWeight, quantizeWeight, weightRanges, type QuantizedWeight } from './weight-range';
-import { completeBackend, runDecoderLowRes, runEncoder, type ImageGeometry, type PixelPrompt, type QuantTarget, type SiteTap } from './model';
+import { runDecoderLowRes, runEncoder, type ImageGeometry, type PixelPrompt, type QuantTarget, type SiteTap } from './model';
 
 // TYPES
 
@@ -163,9 +163,8 @@ export function quantTap(acts: Readonly<Record<string, ActParams>>, referenceCom
  *   earlier layers were modified) from a deterministic row subsample; searches subsampled (act-quant.ts)
  * @precision as the observers, ACNR (float64 SVD) and the weight quantizer
  */
-export function calibrateModel(target: QuantTarget, samples: readonly CalibSample[], preset: MethodPreset, optsIn: PipelineOptions): QuantizedModel {
+export function calibrateModel(target: QuantTarget, samples: readonly CalibSample[], preset: MethodPreset, opts: PipelineOptions): QuantizedModel {
   const fn = 'calibrateModel';
-  const opts: PipelineOptions = { ...optsIn, backend: completeBackend(optsIn.backend) };
   specRequire(samples.length >= 1, { fn, what: 'samples', rule: 'hold at least one calibration image', got: samples.length });
   specRequire(Number.isInteger(opts.seed), { fn, what: 'seed', rule: 'be an integer', got: opts.seed });
   const plan = buildPlan(target.arch, target.decoderWeights ? target.decoderCfg.maskDecoder.transformer : null, preset);
