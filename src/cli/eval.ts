@@ -3,6 +3,7 @@
  *   [--json] [--backend fast|reference]`: fidelity of the quantized model against the FP32 model.
  * --json prints {"method","bits","maskIoU":{"box","point","all"},"iouMAE","embeddingSQNRdB","embeddingCosine","layers":[...]}.
  */
+import { FormatError } from '../tensor';
 import { parseArgs, intOption } from './args';
 import { openBackend, type BackendChoice } from './backend-choice';
 import { progressBar } from './progress';
@@ -24,12 +25,15 @@ export async function run(argv: string[]): Promise<number> {
     backend: { kind: 'string' },
     json: { kind: 'flag' },
   });
-  const target = loadTarget(a.strings.model!);
-  const qm = loadQuantizedModel(a.strings.quantized!, target.name);
+  // cheap checks first (file format/version, images, prompts), then the model weights
+  const grid = intOption('grid', a.strings.grid, 3, 0, 32);
+  const qm = loadQuantizedModel(a.strings.quantized!);
   const files = listImages(a.strings.images!, 'evaluation');
+  const target = loadTarget(a.strings.model!);
+  if (qm.model !== target.name) throw new FormatError(a.strings.quantized!, `file was made for model '${qm.model}', not '${target.name}'`);
   const overlap = files.filter((f) => qm.calibImages.some((c) => f.endsWith(`/${c}`) || f === c));
   if (overlap.length > 0) process.stderr.write(`eval: warning: ${overlap.join(', ')} also used for calibration\n`);
-  const images = loadImagesWithPrompts(files, { promptsFile: a.strings.prompts, grid: intOption('grid', a.strings.grid, 3, 0, 32), imageSize: target.imageSize });
+  const images = loadImagesWithPrompts(files, { promptsFile: a.strings.prompts, grid, imageSize: target.imageSize });
   const { backend, dispose } = await openBackend((a.strings.backend ?? 'fast') as BackendChoice);
   try {
     const bar = progressBar('eval', process.stderr);

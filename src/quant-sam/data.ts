@@ -17,17 +17,27 @@ import type { EvalImage } from './evaluate';
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
+// HELPERS
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 // MAIN
 
 /**
- * Image paths of a folder (sorted by name) or of a comma-separated file list; typed errors when the
+ * Image paths of a folder (sorted by name), of one image file, or of a comma-separated file list; typed errors when the
  * folder is missing, unreadable or holds no PNG/JPEG.
  * @source this project (CLI contract of `ahcq quantize --calib` / `ahcq eval --images`)
  * @deviation none
  * @precision exact
  */
 export function listImages(spec: string, what: string): string[] {
-  if (spec.includes(',')) {
+  if (spec.includes(',') || (IMAGE_EXT.test(spec) && isFile(spec))) {
     const files = spec.split(',').filter((s) => s.length > 0);
     for (const f of files) {
       let ok = false;
