@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRng, numel, SpecError, type DType, type Tensor } from '../../src/tensor';
-import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastSlice } from '../../src/kernels/elementwise';
+import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from '../../src/kernels/elementwise';
 import { referenceBackend } from '../../src/ops/backend';
 
 // Every op here is a copy or one IEEE operation rounded once to float32, exactly as the reference op:
@@ -77,6 +77,19 @@ describe('elementwise fast ops — oracle (reference ops, bit-identical)', () =>
         const b = rand(rng, bShape);
         expectBitIdentical(fastAdd(a, b), referenceBackend.add(a, b));
         expectBitIdentical(fastAdd(b, a), referenceBackend.add(b, a));
+      }),
+    );
+  });
+  it('scaleAdd = add ∘ scale (suffix bias, same shape, and the general-broadcast fallback)', () => {
+    fc.assert(
+      fc.property(shapeArb, fc.integer({ min: 0, max: 5 }), fc.boolean(), fc.double({ min: -3, max: 3, noNaN: true }), seedArb, (shape, cut, general, s, seed) => {
+        const rng = createRng(seed);
+        let bShape = general ? shape.map((d, i) => (i % 2 === 0 ? 1 : d)) : shape.slice(Math.min(cut, shape.length));
+        if (bShape.length === 0) bShape = [1];
+        const x = rand(rng, shape);
+        const b = rand(rng, bShape);
+        expectBitIdentical(fastScaleAdd(x, s, b), referenceBackend.scaleAdd(x, s, b));
+        expectBitIdentical(referenceBackend.scaleAdd(x, s, b), referenceBackend.add(referenceBackend.scale(x, s), b));
       }),
     );
   });

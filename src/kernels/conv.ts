@@ -52,9 +52,29 @@ export function packIm2col(rt: KernelRuntime, x: Float32Array, n: number, c0: nu
   const panels = Math.ceil(P / GEMM_NR);
   const ptr = alloc(rt.arena, panels * Kc * PANEL_STEP_BYTES);
   const dst = f32At(rt.arena, ptr, panels * Kc * GEMM_NR);
-  dst.fill(0);
   const plane = H * W;
   const xBase = (n * C + c0) * plane;
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0) {
+    // 1×1, stride 1, no padding: B[c, p] = x[c, p], packed as 8-float runs (row by row of x);
+    // only the last, partial panel needs zero columns
+    const full = Math.floor(P / GEMM_NR);
+    if (full < panels) dst.fill(0, full * Kc * GEMM_NR);
+    for (let c = 0; c < Cg; c++) {
+      const src = xBase + c * plane;
+      for (let p = 0; p < full; p++) {
+        const o = (p * Kc + c) * GEMM_NR;
+        const s = src + p * GEMM_NR;
+        dst[o] = x[s]!; dst[o + 1] = x[s + 1]!; dst[o + 2] = x[s + 2]!; dst[o + 3] = x[s + 3]!;
+        dst[o + 4] = x[s + 4]!; dst[o + 5] = x[s + 5]!; dst[o + 6] = x[s + 6]!; dst[o + 7] = x[s + 7]!;
+      }
+      if (full < panels) {
+        const o = (full * Kc + c) * GEMM_NR;
+        for (let col = 0; col < P - full * GEMM_NR; col++) dst[o + col] = x[src + full * GEMM_NR + col]!;
+      }
+    }
+    return { kind: 'f32', ptr, K: Kc, N: P, panels, biasPtr: 0 };
+  }
+  dst.fill(0);
   for (let p = 0; p < panels; p++) {
     for (let col = 0; col < GEMM_NR; col++) {
       const pos = p * GEMM_NR + col;

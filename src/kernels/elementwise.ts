@@ -93,6 +93,29 @@ export function fastScale(x: Tensor, s: number): Tensor {
 }
 
 /**
+ * `add(scale(x, s), b)` in one pass (b the same shape as x, or a suffix of it); other shapes run the
+ * reference composition.
+ * @source src/ops/scale.ts, src/ops/add.ts (the definition)
+ * @equation out[r·L + j] = fl32(x[r·L + j]·fl32(s)) + b[j]
+ * @deviation none
+ * @precision bit-identical to the reference composition (the product is rounded to float32 first, as scale stores it)
+ */
+export function fastScaleAdd(x: Tensor, s: number, b: Tensor): Tensor {
+  if (!isF32(x) || !isF32(b) || typeof s !== 'number' || !Number.isFinite(s) || b.shape.length > x.shape.length || !isSuffix(x.shape, b.shape)) return add(scale(x, s), b);
+  const sf = Math.fround(s);
+  const xd = x.data as Float32Array;
+  const bd = b.data as Float32Array;
+  const L = bd.length;
+  const R = xd.length / L;
+  const out = new Float32Array(xd.length);
+  for (let r = 0; r < R; r++) {
+    const o = r * L;
+    for (let j = 0; j < L; j++) out[o + j] = Math.fround(xd[o + j]! * sf) + bd[j]!;
+  }
+  return { dtype: 'float32', shape: [...x.shape], data: out };
+}
+
+/**
  * `relu(x)`: max(x, 0) with NaN propagated.
  * @source src/ops/relu.ts (the definition)
  * @equation out[i] = x[i] > 0 ? x[i] : (x[i] is NaN ? NaN : 0)

@@ -38,6 +38,8 @@ export interface Backend {
   /** gelu(conv2d(x, weight, bias, attrs)) — one op so a backend can apply GELU before leaving its memory. */
   readonly conv2dGelu: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
   readonly add: (a: Tensor, b: Tensor) => Tensor;
+  /** add(scale(x, s), b) — attention logits plus bias in one op. */
+  readonly scaleAdd: (x: Tensor, s: number, b: Tensor) => Tensor;
   readonly scale: (x: Tensor, s: number) => Tensor;
   readonly relu: (x: Tensor) => Tensor;
   readonly permute: <D extends DType>(x: Tensor<D>, perm: readonly number[]) => Tensor<D>;
@@ -46,6 +48,17 @@ export interface Backend {
 }
 
 // MAIN
+
+/**
+ * Scaled tensor plus a (broadcast) tensor: the composition as its own op of the seam.
+ * @source src/ops/scale.ts, src/ops/add.ts
+ * @equation y = x·fl32(s) + b
+ * @deviation none
+ * @precision as scale then add
+ */
+export function scaleAdd(x: Tensor, s: number, b: Tensor): Tensor {
+  return add(scale(x, s), b);
+}
 
 /**
  * GELU of a Linear layer's output (the composition, as its own op of the seam).
@@ -70,4 +83,4 @@ export function conv2dGelu(x: Tensor, weight: Tensor, bias: Tensor | undefined, 
 }
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, linearGelu, conv2dGelu, add, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };
