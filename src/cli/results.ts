@@ -29,7 +29,7 @@ import { actLevels, binEdges, histogram, histogramSvg, sideBySide } from '../qua
 // TYPES
 
 /** Timing record of one calibration run (written next to the quantized file). */
-interface CalibRecord {
+export interface CalibRecord {
   readonly method: string;
   readonly cliMethod: string;
   readonly bits: number;
@@ -46,7 +46,7 @@ interface CalibRecord {
 }
 
 /** Record of one evaluation group (all methods at one bit width). */
-interface EvalRecord {
+export interface EvalRecord {
   readonly bits: number;
   readonly methods: readonly string[];
   readonly reports: readonly FidelityReport[];
