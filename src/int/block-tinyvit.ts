@@ -145,6 +145,8 @@ export interface TinyVitBlockTrace {
   readonly a: Float32Array;
   readonly convCodes: Int32Array;
   readonly c: Float32Array;
+  /** [H·W, C] fc1 input codes (map order). */
+  readonly x2: Int32Array;
   /** [H·W, hidden] fc1 output (dequantized), GELU, fc2 input codes. */
   readonly fc1: Float32Array;
   readonly gelu: Float32Array;
@@ -340,7 +342,7 @@ export function tinyVitBlockInt(p: TinyVitBlockInt, x: Tensor<'float32'>): TinyV
   const m = forwardLinearHluq(p.fc2, { dtype: 'int32', shape: [L, Hd], data: fc2In }).y.data as Float32Array; // [L, C]
   const y = new Float32Array(L * C); // [H, W, C]
   for (let i = 0; i < L * C; i++) y[i] = f32(c[i]! + m[i]!);
-  return { ln1, x1, qkv, scores, probs, pCodes, o, a, convCodes, c, fc1, gelu, fc2In, y };
+  return { ln1, x1, qkv, scores, probs, pCodes, o, a, convCodes, c, x2: x2.data, fc1, gelu, fc2In, y };
 }
 
 /**
