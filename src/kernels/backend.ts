@@ -9,6 +9,7 @@
  */
 import { convTranspose2d, layerNorm2d, softmax, type Conv2dAttrs, type ConvTranspose2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
 import type { Backend } from '../ops/backend';
+import { denseImagePe } from '../nn/position-embedding-random';
 import { broadcastIndex, broadcastShapes } from '../ops/broadcast';
 import { normalizeAxis, requireInput, requirePair, requirePositiveInt, requireRank } from '../ops/check';
 import { requireEpsilon } from '../ops/layer-norm';
@@ -240,6 +241,29 @@ function fastConvTranspose2d(
 }
 
 /**
+ * fast `denseImagePe`: the reference op computed once per (gaussian array, size) and cached for the
+ * backend's lifetime (a function of the weights only); every call returns a fresh copy.
+ * @source src/nn/position-embedding-random.ts#denseImagePe (the definition)
+ * @equation as the reference
+ * @deviation none
+ * @precision bit-identical to the reference
+ */
+function fastDenseImagePe(cache: WeakMap<Float32Array, Map<string, Tensor>>, gaussian: Tensor, size: readonly [number, number]): Tensor {
+  const key = `${size?.[0]}x${size?.[1]}`;
+  const data = gaussian?.data;
+  let hit = data instanceof Float32Array ? cache.get(data)?.get(key) : undefined;
+  if (!hit) {
+    hit = denseImagePe(gaussian, size);
+    if (data instanceof Float32Array) {
+      const m = cache.get(data) ?? new Map<string, Tensor>();
+      m.set(key, hit);
+      cache.set(data, m);
+    }
+  }
+  return { dtype: hit.dtype, shape: [...hit.shape], data: hit.data.slice() } as Tensor;
+}
+
+/**
  * Create the fast backend: compile the kernels, allocate the shared memory, start the worker pool.
  * layerNorm2d (and softmax over a non-last axis) are the reference ops.
  * @source PERFORMANCE.md "Recommendation"; issue 7 (backend seam)
@@ -254,6 +278,7 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
   const cache = new WeakMap<Float32Array, PackedF32>();
   const biasCache = new WeakMap<Float32Array, number>();
   const tCache = new WeakMap<Float32Array, Tensor>();
+  const peCache = new WeakMap<Float32Array, Map<string, Tensor>>();
   const linearFast: Backend['linear'] = (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias);
   return {
     name: `fast-wasm-simd-${rt.threads}t${rt.fma ? '-fma' : ''}`,
@@ -268,6 +293,7 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     layerNorm2d,
     gelu: (x) => fastGelu(rt, x),
     softmax: (x, attrs) => fastSoftmax(rt, x, attrs),
+    denseImagePe: (gaussian, size) => fastDenseImagePe(peCache, gaussian, size),
     add: fastAdd,
     scaleAdd: fastScaleAdd,
     scale: fastScale,

@@ -92,14 +92,33 @@ export function packF32(rt: KernelRuntime, b: Float32Array, K: number, N: number
   const panels = Math.ceil(N / GEMM_NR);
   const ptr = alloc(rt.arena, panels * K * PANEL_STEP_BYTES);
   const dst = f32At(rt.arena, ptr, panels * K * GEMM_NR);
-  dst.fill(0);
-  for (let p = 0; p < panels; p++) {
+  if (layout === 'kn') {
+    // row k of B holds 8-float runs for consecutive panels: copy them with unrolled moves; only the
+    // last, partial panel needs zero columns
+    const full = Math.floor(N / GEMM_NR);
+    if (full < panels) dst.fill(0, full * K * GEMM_NR);
+    for (let k = 0; k < K; k++) {
+      const row = k * N;
+      for (let p = 0; p < full; p++) {
+        const o = (p * K + k) * GEMM_NR;
+        const s = row + p * GEMM_NR;
+        dst[o] = b[s]!; dst[o + 1] = b[s + 1]!; dst[o + 2] = b[s + 2]!; dst[o + 3] = b[s + 3]!;
+        dst[o + 4] = b[s + 4]!; dst[o + 5] = b[s + 5]!; dst[o + 6] = b[s + 6]!; dst[o + 7] = b[s + 7]!;
+      }
+      if (full < panels) {
+        const o = (full * K + k) * GEMM_NR;
+        for (let c = 0; c < N - full * GEMM_NR; c++) dst[o + c] = b[row + full * GEMM_NR + c]!;
+      }
+    }
+  } else {
+    dst.fill(0);
+  }
+  for (let p = 0; layout === 'nk' && p < panels; p++) {
     const j0 = p * GEMM_NR;
     const w = Math.min(GEMM_NR, N - j0);
     for (let k = 0; k < K; k++) {
       const o = (p * K + k) * GEMM_NR;
-      if (layout === 'kn') for (let c = 0; c < w; c++) dst[o + c] = b[k * N + j0 + c]!;
-      else for (let c = 0; c < w; c++) dst[o + c] = b[(j0 + c) * K + k]!;
+      for (let c = 0; c < w; c++) dst[o + c] = b[(j0 + c) * K + k]!;
     }
   }
   let biasPtr = 0;

@@ -7,7 +7,8 @@
  */
 import { specRequire, view, type Tensor } from '../tensor';
 import { conv2d, gelu, layerNorm2d } from '../ops';
-import { denseImagePe, peEncoding } from '../nn/position-embedding-random';
+import { peEncoding } from '../nn/position-embedding-random';
+import { referenceBackend, type Backend } from '../ops/backend';
 import { param, requireF32, type PromptEncoderConfig, type StateDict } from './sam-decoder-types';
 
 // TYPES
@@ -55,11 +56,11 @@ function embeddingRow(weights: StateDict, key: string, C: number): Float32Array 
  * @deviation none
  * @precision see nn/position-embedding-random#denseImagePe
  */
-export function getDensePe(weights: StateDict, cfg: PromptEncoderConfig): Tensor {
+export function getDensePe(weights: StateDict, cfg: PromptEncoderConfig, be: Backend = referenceBackend): Tensor {
   const C = cfg.embedDim;
   const G = param('getDensePe', weights, `${PE}.pe_layer.positional_encoding_gaussian_matrix`, [2, C / 2]);
   const [h, w] = cfg.imageEmbeddingSize;
-  return view(denseImagePe(G, [h, w]), [1, C, h, w]); // [C, h, w] → [1, C, h, w]
+  return view(be.denseImagePe(G, [h, w]), [1, C, h, w]); // [C, h, w] → [1, C, h, w]
 }
 
 /**
