@@ -48,6 +48,19 @@ describe('fused linearGelu / conv2dGelu — edge cases', () => {
   });
 });
 
+describe('denseImagePe (cached) — oracle (reference op, bit-identical)', () => {
+  it('equals the reference on repeated calls and sizes, and each call returns a fresh array', () => {
+    const g = rand(createRng(9), [2, 8]);
+    for (const size of [[4, 4], [3, 5], [4, 4]] as [number, number][]) {
+      const f = fast.denseImagePe(g, size);
+      expect(f.shape).toEqual(referenceBackend.denseImagePe(g, size).shape);
+      expect(Buffer.from(f.data.buffer).equals(Buffer.from(referenceBackend.denseImagePe(g, size).data.buffer))).toBe(true);
+      f.data[0] = 123; // a caller mutating its copy must not affect later calls
+    }
+    expect(fast.denseImagePe(g, [4, 4]).data[0]).toBe(referenceBackend.denseImagePe(g, [4, 4]).data[0]);
+  });
+});
+
 describe('fused linearGelu / conv2dGelu — oracle (reference gelu ∘ op)', () => {
   it('linearGelu', () => {
     fc.assert(
