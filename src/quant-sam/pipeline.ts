@@ -270,7 +270,8 @@ export function calibrateModel(target: QuantTarget, samples: readonly CalibSampl
   const s4 = stage('calib2', () => {
     if (!preset.acnr) return s3;
     const w3 = withOverrides(target, s3.weights);
-    const start = preset.referenceCompat ? obs1 : null;
+    // a resumed run has no pass-#1 observers in memory: replay pass #1 (deterministic) to continue them
+    const start = preset.referenceCompat ? (obs1 ?? calibrateActs(target, plan, w1, samples, null, 'calib1-replay', opts)) : null;
     const obs2 = calibrateActs(target, plan, w3, samples, start, 'calib2', opts);
     const acts = finalizeAll(plan, obs2, opts.seed, false);
     if (preset.referenceCompat) for (const [k, p] of Object.entries(s3.acts)) if (p.kind === 'hluq' || p.kind === 'lnq' || p.kind === 'agq') acts[k] = p;
