@@ -116,6 +116,23 @@ describe('elementwise fast ops — oracle (reference ops, bit-identical)', () =>
       }),
     );
   });
+  it('permute: large dims (blocked-transpose path, partial tiles)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 45 }), { minLength: 2, maxLength: 4 }), seedArb, (shape, seed) => {
+        const rng = createRng(seed);
+        const perm = shape.map((_, i) => i);
+        for (let i = perm.length - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+        }
+        const x = rand(rng, shape);
+        expectBitIdentical(fastPermute(x, perm), referenceBackend.permute(x, perm));
+      }),
+      { numRuns: 30 },
+    );
+    const t = rand(createRng(8), [2, 37, 70]);
+    expectBitIdentical(fastPermute(t, [0, 2, 1]), referenceBackend.permute(t, [0, 2, 1]));
+  });
   it('permute: long contiguous inner runs (block-copy path)', () => {
     const x = rand(createRng(5), [3, 2, 70]);
     expectBitIdentical(fastPermute(x, [1, 0, 2]), referenceBackend.permute(x, [1, 0, 2]));

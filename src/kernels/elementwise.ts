@@ -162,6 +162,10 @@ function coalesce(sizes: number[], strides: number[]): { sizes: number[]; stride
  */
 function stridedCopy(src: AnyArray, base: number, sizes: number[], strides: number[], out: AnyArray, outBase: number, outStrides: number[]): void {
   const rank = sizes.length;
+  if (rank >= 2 && strides[rank - 2] === 1 && strides[rank - 1] !== 1 && outStrides[rank - 1] === 1 && sizes[rank - 1]! >= 8 && sizes[rank - 2]! >= 8) {
+    blockedTranspose(src, base, sizes, strides, out, outBase, outStrides);
+    return;
+  }
   const L = sizes[rank - 1]!;
   const sL = strides[rank - 1]!;
   const oL = outStrides[rank - 1]!;
@@ -176,6 +180,48 @@ function stridedCopy(src: AnyArray, base: number, sizes: number[], strides: numb
     else if (sL === 1 && oL === 1) for (let j = 0; j < L; j++) out[o + j] = src[s + j]!;
     else for (let j = 0; j < L; j++) out[o + j * oL] = src[s + j * sL]!;
     for (let d = rank - 2; d >= 0; d--) {
+      pos[d]!++;
+      s += strides[d]!;
+      o += outStrides[d]!;
+      if (pos[d]! < sizes[d]!) break;
+      s -= strides[d]! * sizes[d]!;
+      o -= outStrides[d]! * sizes[d]!;
+      pos[d] = 0;
+    }
+  }
+}
+
+/** Tile edge of the blocked 2-D transpose (32×32 floats = 4 KiB per tile side). */
+const TILE = 32;
+
+/**
+ * The inner two output axes read the source transposed (source stride 1 on the second-to-last
+ * output axis): copy them in TILE×TILE tiles so that both sides stay in cache; outer axes by odometer.
+ */
+function blockedTranspose(src: AnyArray, base: number, sizes: number[], strides: number[], out: AnyArray, outBase: number, outStrides: number[]): void {
+  const rank = sizes.length;
+  const R = sizes[rank - 2]!; // output rows = source contiguous axis
+  const L = sizes[rank - 1]!; // output columns
+  const sL = strides[rank - 1]!;
+  const oR = outStrides[rank - 2]!;
+  let outer = 1;
+  for (let d = 0; d < rank - 2; d++) outer *= sizes[d]!;
+  const pos = new Array<number>(Math.max(rank - 2, 0)).fill(0);
+  let s = base;
+  let o = outBase;
+  for (let q = 0; q < outer; q++) {
+    for (let i0 = 0; i0 < R; i0 += TILE) {
+      const i1 = Math.min(R, i0 + TILE);
+      for (let j0 = 0; j0 < L; j0 += TILE) {
+        const j1 = Math.min(L, j0 + TILE);
+        for (let i = i0; i < i1; i++) {
+          const orow = o + i * oR;
+          const srow = s + i;
+          for (let j = j0; j < j1; j++) out[orow + j] = src[srow + j * sL]!;
+        }
+      }
+    }
+    for (let d = rank - 3; d >= 0; d--) {
       pos[d]!++;
       s += strides[d]!;
       o += outStrides[d]!;
