@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRng, numel, SpecError, type DType, type Tensor } from '../../src/tensor';
-import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from '../../src/kernels/elementwise';
+import { fastAdd, fastInterpolateBilinear, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from '../../src/kernels/elementwise';
 import { referenceBackend } from '../../src/ops/backend';
 
 // Every op here is a copy or one IEEE operation rounded once to float32, exactly as the reference op:
@@ -92,6 +92,17 @@ describe('elementwise fast ops — oracle (reference ops, bit-identical)', () =>
         expectBitIdentical(referenceBackend.scaleAdd(x, s, b), referenceBackend.add(referenceBackend.scale(x, s), b));
       }),
     );
+  });
+  it('interpolateBilinear: up- and down-sampling, non-square, several planes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 2 }), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 4, maxLength: 4 }), seedArb, ([N, C], [H, W, Ho, Wo], seed) => {
+        const x = rand(createRng(seed), [N!, C!, H!, W!]);
+        expectBitIdentical(fastInterpolateBilinear(x, { size: [Ho!, Wo!] }), referenceBackend.interpolateBilinear(x, { size: [Ho!, Wo!] }));
+      }),
+    );
+    const m = rand(createRng(6), [1, 1, 64, 64]);
+    expectBitIdentical(fastInterpolateBilinear(m, { size: [256, 256] }), referenceBackend.interpolateBilinear(m, { size: [256, 256] }));
+    expectSameError(() => fastInterpolateBilinear(m, { size: [0, 3] }), () => referenceBackend.interpolateBilinear(m, { size: [0, 3] }));
   });
   it('scale and relu', () => {
     fc.assert(

@@ -17,7 +17,7 @@ import { numel, requireShape, specRequire, type Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
 import { conv2dDepthwise, conv2dDepthwiseWasm, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
-import { fastAdd, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from './elementwise';
+import { fastAdd, fastInterpolateBilinear, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from './elementwise';
 import { geluInPlace, geluRows, layerNormRows, softmaxRows } from './rows';
 import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
 
@@ -294,6 +294,7 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     gelu: (x) => fastGelu(rt, x),
     softmax: (x, attrs) => fastSoftmax(rt, x, attrs),
     denseImagePe: (gaussian, size) => fastDenseImagePe(peCache, gaussian, size),
+    interpolateBilinear: fastInterpolateBilinear,
     add: fastAdd,
     scaleAdd: fastScaleAdd,
     scale: fastScale,

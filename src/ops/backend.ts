@@ -18,6 +18,7 @@ import { relu } from './relu';
 import { permute } from './permute';
 import { slice } from './slice';
 import { pad } from './pad';
+import { interpolateBilinear, type InterpolateBilinearAttrs } from './interpolate-bilinear';
 import { denseImagePe } from '../nn/position-embedding-random';
 import type { DType, Tensor } from '../tensor';
 
@@ -40,6 +41,7 @@ export interface Backend {
   readonly conv2dGelu: (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs) => Tensor;
   /** SAM's dense positional encoding of the h×w grid (src/nn/position-embedding-random.ts#denseImagePe). */
   readonly denseImagePe: (gaussian: Tensor, size: readonly [number, number]) => Tensor;
+  readonly interpolateBilinear: (x: Tensor, attrs: InterpolateBilinearAttrs) => Tensor;
   readonly add: (a: Tensor, b: Tensor) => Tensor;
   /** add(scale(x, s), b) — attention logits plus bias in one op. */
   readonly scaleAdd: (x: Tensor, s: number, b: Tensor) => Tensor;
@@ -86,4 +88,4 @@ export function conv2dGelu(x: Tensor, weight: Tensor, bias: Tensor | undefined, 
 }
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };

@@ -6,8 +6,7 @@
  * canvas, H×W original image.
  */
 import { specRequire, requireShape, requireFinite, tensor, type Tensor } from '../tensor';
-import { interpolateBilinear } from '../ops/interpolate-bilinear';
-import { slice } from '../ops/slice';
+import { referenceBackend, type Backend } from '../ops/backend';
 import { SAM_IMAGE_SIZE } from './config';
 import { requireImageSize } from './preprocess';
 
@@ -31,6 +30,7 @@ export function postprocessMasks(
   inputSize: readonly [number, number],
   origSize: readonly [number, number],
   L: number = SAM_IMAGE_SIZE,
+  be: Backend = referenceBackend,
 ): Tensor<'float32'> {
   const fn = 'postprocessMasks';
   specRequire(lowRes.dtype === 'float32', { fn, what: 'lowRes.dtype', rule: 'be float32', got: lowRes.dtype });
@@ -49,9 +49,9 @@ export function postprocessMasks(
   requireFinite(fn, 'lowRes.data', lowRes.data);
 
   const [B, C] = lowRes.shape as [number, number, number, number];
-  const canvas = interpolateBilinear(lowRes, { size: [L, L] }); // [B, C, L, L]
-  const cropped = slice(canvas, [0, 0, 0, 0], [B, C, h, w]); // [B, C, h, w]
-  return interpolateBilinear(cropped, { size: [H, W] }) as Tensor<'float32'>; // [B, C, H, W]
+  const canvas = be.interpolateBilinear(lowRes, { size: [L, L] }); // [B, C, L, L]
+  const cropped = be.slice(canvas, [0, 0, 0, 0], [B, C, h, w]); // [B, C, h, w]
+  return be.interpolateBilinear(cropped, { size: [H, W] }) as Tensor<'float32'>; // [B, C, H, W]
 }
 
 /**

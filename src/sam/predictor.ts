@@ -112,6 +112,6 @@ export function predict(
   const { sparse, dense } = promptEncoder(decoderWeights, cfg.promptEncoder, { points, boxes, masks });
   const imagePe = getDensePe(decoderWeights, cfg.promptEncoder, opts.backend);
   const out = maskDecoder(decoderWeights, cfg.maskDecoder, { imageEmbedding: embedding, imagePe, sparse, dense }, { multimask: opts.multimask }, opts.hooks, opts.backend);
-  const upscaled = postprocessMasks(out.masks, opts.inputSize, opts.origSize, cfg.promptEncoder.inputImageSize[0]);
+  const upscaled = postprocessMasks(out.masks, opts.inputSize, opts.origSize, cfg.promptEncoder.inputImageSize[0], opts.backend);
   return { masks: upscaled, iouPredictions: out.iouPredictions, lowResLogits: out.masks };
 }
