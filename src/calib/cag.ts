@@ -78,7 +78,10 @@ export function cagChannelQParams(mn: ArrayLike<number>, mx: ArrayLike<number>, 
  * @source AHCQ-SAM sam/ahcqsam/quantization/fake_quant.py#GroupLSQFakeQuantize.group_channel
  * @equation ℓ = kmeans_K({[s_c, z_c]});  S_g = f32(ĉ_g,0);  Z_g = ⌊ĉ_g,1⌉;  next features [S_ℓ(c), Z_ℓ(c)]
  * @deviation Channels are clustered in a canonical order (sorted by (s, z), ties by index), so the
- *   result is equivariant under channel permutation. Features are NOT normalised (reference quirk, METHOD.md §11 item 9: zero points, integers
+ *   partition is equivariant under channel permutation. The group values are float32 centroids summed
+ *   in channel order like the reference's, so under a permutation a scale can move by float32
+ *   rounding (≲ (n + 3)·2^-24·mean|s − s̄|) and a zero point whose members' mean is exactly k + ½
+ *   can round to either neighbour. Features are NOT normalised (reference quirk, METHOD.md §11 item 9: zero points, integers
  *   up to 2^b − 1, dominate scales ~1e-2, so groups are mostly zero-point bands); kept as the default
  *   because it is the published behaviour. k-means uses our seeded stream (see calib/kmeans.ts), so a
  *   partition can differ from scikit-learn's where several clusterings have near-equal inertia.
