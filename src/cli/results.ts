@@ -107,7 +107,7 @@ function calibrateOne(target: QuantTarget, calib: EvalImage[], m: string, b: num
   return { qm, rec: out };
 }
 
-function maskFigures(models: readonly QuantizedModel[], methods: readonly string[], kept: ReturnType<typeof evaluateModels>['masks'], evalSet: readonly EvalImage[], bits: number): string[] {
+export function maskFigures(models: readonly QuantizedModel[], methods: readonly string[], kept: ReturnType<typeof evaluateModels>['masks'], evalSet: readonly EvalImage[], bits: number): string[] {
   const iA = methods.indexOf('ahcq'), iR = methods.indexOf('rtn');
   if (iA < 0 || iR < 0) return [];
   const written: string[] = [];
@@ -157,7 +157,7 @@ function evaluateGroup(target: QuantTarget, models: QuantizedModel[], methods: s
 }
 
 /** Histograms of a post-GELU fc2 input and of attention probabilities (FP32 forward) with the grids of ahcq and rtn. */
-function histogramFigures(target: QuantTarget, ahcq: QuantizedModel, rtn: QuantizedModel, evalSet: readonly EvalImage[], backend: Backend): void {
+export function histogramFigures(target: QuantTarget, ahcq: QuantizedModel, rtn: QuantizedModel, evalSet: readonly EvalImage[], backend: Backend): void {
   const img = evalSet.find((e) => e.name === FIG_HIST.photo) ?? evalSet[0]!;
   const got = new Map<string, Tensor>();
   runEncoder(target, target.encoderWeights, img.input, (site, t) => {

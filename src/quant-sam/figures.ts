@@ -150,7 +150,8 @@ export function histogramSvg(fig: HistogramFigure): string {
     bars.push(`M${a.toFixed(2)} ${(H - MB).toFixed(2)}V${y.toFixed(2)}H${b.toFixed(2)}V${(H - MB).toFixed(2)}Z`);
   }
   out.push(`<path d="${bars.join('')}" fill="#9aa7b8" stroke="none"/>`);
-  // grids
+  // grids (legend on a white box so the lines stay readable)
+  if (fig.grids.length > 0) out.push(`<rect x="${W - MR - 236}" y="${MT + 2}" width="232" height="${14 * fig.grids.length + 6}" fill="white" fill-opacity="0.9" stroke="#ccc"/>`);
   fig.grids.forEach((g, gi) => {
     const seen = new Set<string>();
     const lines: string[] = [];
