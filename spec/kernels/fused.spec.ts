@@ -61,6 +61,57 @@ describe('denseImagePe (cached) — oracle (reference op, bit-identical)', () =>
   });
 });
 
+describe('attentionProbs — oracle (reference softmax(scale·(q·kT) + bias))', () => {
+  // Per row, the logits differ by at most δ = max_j [(K + 4)·u·|s|·S_j·1.01 + 2u·|logit_j|] (fp32 GEMM
+  // bound, see backend.spec.ts; the scale and bias roundings may then land one ulp apart each), so
+  // softmax moves by at most pᵢ·(e^{2δ} − 1); the f32x4 softmax kernel adds (|xᵢ − m| + C + 10)·u·pᵢ
+  // (rows.spec.ts); 1.01 covers the first-order use of the reference pᵢ.
+  it('matches the reference with and without a suffix bias, and with a general-broadcast bias (fallback)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 30 }), fc.constantFrom('none', 'suffix', 'general'), fc.integer({ min: 0, max: 1 << 30 }),
+        (B, Hh, M, K, N, biasKind, seed) => {
+          const rng = createRng(seed);
+          const q = rand(rng, [B, Hh, M, K]);
+          const kT = rand(rng, [B, Hh, K, N]);
+          const bias = biasKind === 'none' ? undefined : biasKind === 'suffix' ? rand(rng, [Hh, M, N]) : rand(rng, [B, 1, M, N]);
+          const s = 0.25 + rng.next();
+          const ref = referenceBackend.attentionProbs(q, kT, s, bias);
+          const fastP = fast.attentionProbs(q, kT, s, bias);
+          expect(fastP.shape).toEqual(ref.shape);
+          const mm = referenceBackend.matmul(q, kT);
+          const absMm = referenceBackend.matmul(abs(q), abs(kT));
+          const sc = referenceBackend.scale(mm, s);
+          const logits = bias ? referenceBackend.add(sc, bias) : sc;
+          for (let r = 0; r < ref.data.length / N; r++) {
+            let delta = 0;
+            let m = -Infinity;
+            for (let j = 0; j < N; j++) {
+              const i = r * N + j;
+              delta = Math.max(delta, (K + 4) * U * s * absMm.data[i]! * 1.01 + 2 * U * Math.abs(logits.data[i]!));
+              m = Math.max(m, logits.data[i]!);
+            }
+            for (let j = 0; j < N; j++) {
+              const i = r * N + j;
+              const p = ref.data[i]!;
+              const bound = 1.01 * (p * Math.expm1(2 * delta) + (Math.abs(logits.data[i]! - m) + N + 10) * U * p) + 1e-37;
+              const err = Math.abs(fastP.data[i]! - p);
+              if (!(err <= bound)) expect.fail(`P[${i}] fast ${fastP.data[i]} vs ${p}: |Δ| = ${err} > ${bound}`);
+            }
+          }
+        }),
+    );
+  });
+  it('reference attentionProbs is bit-identical to the composition the models used before', () => {
+    const rng = createRng(12);
+    const q = rand(rng, [2, 5, 4]);
+    const kT = rand(rng, [2, 4, 6]);
+    const b = rand(rng, [5, 6]);
+    const r = referenceBackend;
+    expect(r.attentionProbs(q, kT, 0.5, b).data).toEqual(r.softmax(r.add(r.scale(r.matmul(q, kT), 0.5), b), { axis: -1 }).data);
+    expect(r.attentionProbs(q, kT, 0.5).data).toEqual(r.softmax(r.scale(r.matmul(q, kT), 0.5), { axis: -1 }).data);
+  });
+});
+
 describe('fused linearGelu / conv2dGelu — oracle (reference gelu ∘ op)', () => {
   it('linearGelu', () => {
     fc.assert(

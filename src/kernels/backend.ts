@@ -86,8 +86,8 @@ function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, 
   }
 }
 
-/** fast `matmul`: batched [..., M, K] × [..., K, N] with NumPy batch broadcasting; B packed per call. */
-function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
+/** Validate a batched matmul and compute it into scratch arena memory (caller holds the mark); returns the byte address of C and its shape. */
+function matmulInArena(rt: KernelRuntime, a: Tensor, b: Tensor): { c: number; shape: number[]; M: number; N: number; nb: number } {
   const fn = 'matmul';
   requireInput(fn, 'a', a);
   requireInput(fn, 'b', b);
@@ -104,17 +104,62 @@ function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
   const nb = numel(batch);
   const ia = broadcastIndex(aBatch, batch);
   const ib = broadcastIndex(bBatch, batch);
+  const aPtr = copyIn(rt, a.data);
+  const nbB = numel(bBatch);
+  const packs: PackedF32[] = [];
+  for (let t = 0; t < nbB; t++) packs.push(packF32(rt, b.data.subarray(t * K * N, (t + 1) * K * N), K, N, 'kn'));
+  const c = alloc(rt.arena, nb * M * N * 4);
+  const tasks: GemmF32Task[] = [];
+  for (let t = 0; t < nb; t++) tasks.push({ a: aPtr + ia[t]! * M * K * 4, lda: K, packed: packs[ib[t]!]!, c: c + t * M * N * 4, ldc: N, m: M });
+  gemmF32Batch(rt, tasks);
+  return { c, shape: [...batch, M, N], M, N, nb };
+}
+
+/** fast `matmul`: batched [..., M, K] × [..., K, N] with NumPy batch broadcasting; B packed per call. */
+function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
   const m0 = mark(rt.arena);
   try {
-    const aPtr = copyIn(rt, a.data);
-    const nbB = numel(bBatch);
-    const packs: PackedF32[] = [];
-    for (let t = 0; t < nbB; t++) packs.push(packF32(rt, b.data.subarray(t * K * N, (t + 1) * K * N), K, N, 'kn'));
-    const c = alloc(rt.arena, nb * M * N * 4);
-    const tasks: GemmF32Task[] = [];
-    for (let t = 0; t < nb; t++) tasks.push({ a: aPtr + ia[t]! * M * K * 4, lda: K, packed: packs[ib[t]!]!, c: c + t * M * N * 4, ldc: N, m: M });
-    gemmF32Batch(rt, tasks);
-    return { dtype: 'float32', shape: [...batch, M, N], data: f32At(rt.arena, c, nb * M * N).slice() }; // [..., M, N]
+    const { c, shape, M, N, nb } = matmulInArena(rt, a, b);
+    return { dtype: 'float32', shape, data: f32At(rt.arena, c, nb * M * N).slice() }; // [..., M, N]
+  } finally {
+    release(rt.arena, m0);
+  }
+}
+
+/**
+ * fast `attentionProbs`: the batched product, its scaling and (suffix-broadcast) bias applied in place
+ * in wasm memory, then the softmax row kernel; one copy out. Bias shapes other than a suffix of the
+ * logits run the reference composition.
+ * @source src/ops/backend.ts#attentionProbs (the definition)
+ * @equation P = softmax(fl32(fl32(Q·Kᵀ)·fl32(s)) + b) over the last axis
+ * @deviation as matmul (fp32 accumulation) and softmax (f32x4 exp) of this backend
+ * @precision as fastMatmul then fastSoftmax; the scale/bias step is bit-identical to scaleAdd
+ */
+function fastAttentionProbs(rt: KernelRuntime, q: Tensor, kT: Tensor, s: number, bias?: Tensor): Tensor {
+  const m0 = mark(rt.arena);
+  try {
+    const { c, shape, M, N, nb } = matmulInArena(rt, q, kT);
+    const okBias = bias === undefined || (bias.dtype === 'float32' && bias.shape.every((d) => Number.isInteger(d) && d >= 1) && bias.shape.length <= shape.length &&
+      bias.shape.every((d, i) => d === shape[shape.length - bias.shape.length + i]));
+    specRequire(typeof s === 'number' && Number.isFinite(s), { fn: 'scale', what: 's', rule: 'be a finite number', got: s });
+    const n = nb * M * N;
+    if (!okBias) {
+      const logits: Tensor = { dtype: 'float32', shape, data: f32At(rt.arena, c, n).slice() };
+      return fastSoftmax(rt, fastScaleAdd(logits, s, bias!), { axis: -1 });
+    }
+    const v = f32At(rt.arena, c, n);
+    const sf = Math.fround(s);
+    if (bias === undefined) {
+      for (let i = 0; i < n; i++) v[i] = v[i]! * sf;
+    } else {
+      const bd = bias.data as Float32Array;
+      const L = bd.length;
+      for (let r = 0; r < n / L; r++) {
+        const o = r * L;
+        for (let j = 0; j < L; j++) v[o + j] = Math.fround(v[o + j]! * sf) + bd[j]!;
+      }
+    }
+    return { dtype: 'float32', shape, data: softmaxRows(rt, v, n / N, N) };
   } finally {
     release(rt.arena, m0);
   }
@@ -295,6 +340,7 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     softmax: (x, attrs) => fastSoftmax(rt, x, attrs),
     denseImagePe: (gaussian, size) => fastDenseImagePe(peCache, gaussian, size),
     interpolateBilinear: fastInterpolateBilinear,
+    attentionProbs: (q, kT, scale, bias) => fastAttentionProbs(rt, q, kT, scale, bias),
     add: fastAdd,
     scaleAdd: fastScaleAdd,
     scale: fastScale,

@@ -42,6 +42,8 @@ export interface Backend {
   /** SAM's dense positional encoding of the h×w grid (src/nn/position-embedding-random.ts#denseImagePe). */
   readonly denseImagePe: (gaussian: Tensor, size: readonly [number, number]) => Tensor;
   readonly interpolateBilinear: (x: Tensor, attrs: InterpolateBilinearAttrs) => Tensor;
+  /** Attention probabilities softmax(scale·(q·kT) (+ bias)) over the last axis, as one op. */
+  readonly attentionProbs: (q: Tensor, kT: Tensor, scale: number, bias?: Tensor) => Tensor;
   readonly add: (a: Tensor, b: Tensor) => Tensor;
   /** add(scale(x, s), b) — attention logits plus bias in one op. */
   readonly scaleAdd: (x: Tensor, s: number, b: Tensor) => Tensor;
@@ -63,6 +65,18 @@ export interface Backend {
  */
 export function scaleAdd(x: Tensor, s: number, b: Tensor): Tensor {
   return add(scale(x, s), b);
+}
+
+/**
+ * Attention probabilities: batched product, scaling, optional (broadcast) bias, softmax over the last axis.
+ * @source src/ops/matmul.ts, src/ops/scale.ts, src/ops/add.ts, src/ops/softmax.ts
+ * @equation P = softmax(s·(q·kT) + bias)
+ * @deviation none
+ * @precision as matmul, scale, add, softmax in sequence
+ */
+export function attentionProbs(q: Tensor, kT: Tensor, s: number, bias?: Tensor): Tensor {
+  const logits = scale(matmul(q, kT), s);
+  return softmax(bias === undefined ? logits : add(logits, bias), { axis: -1 });
 }
 
 /**
@@ -88,4 +102,4 @@ export function conv2dGelu(x: Tensor, weight: Tensor, bias: Tensor | undefined, 
 }
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };

@@ -361,8 +361,7 @@ export function tinyViTAttention(x: Tensor, weights: TinyViTWeights, prefix: str
   const q = be.permute(be.slice(qkv, [0, 0, 0, 0], [Bw, N, heads, hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
   const kT = be.permute(be.slice(qkv, [0, 0, 0, hd], [Bw, N, heads, 2 * hd]), [0, 2, 3, 1]); // [Bw, heads, hd, N]
   const v = be.permute(be.slice(qkv, [0, 0, 0, 2 * hd], [Bw, N, heads, 3 * hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
-  const logits = be.scaleAdd(be.matmul(q, kT), hd ** -0.5, ab); // [Bw, heads, N, N]
-  let p = be.softmax(logits, { axis: -1 });
+  let p = be.attentionProbs(q, kT, hd ** -0.5, ab); // softmax(q·kᵀ·hd^-½ + A)  [Bw, heads, N, N]
   if (hooks.attnProbs) p = hooks.attnProbs(prefix, p, v);
   const o = be.permute(be.matmul(p, v), [0, 2, 1, 3]); // [Bw, N, heads, hd]
   return lin(view(o, [Bw, N, C]), weights, `${prefix}.proj`, hooks, be); // [Bw, N, C]

@@ -99,8 +99,7 @@ export function decoderAttention(
   const kt = be.permute(view(k, [B, Nk, H, d]), [0, 2, 3, 1]); // [B, H, d, Nk]
   const vh = be.permute(view(v, [B, Nk, H, d]), [0, 2, 1, 3]); // [B, H, Nk, d]
 
-  const logits = be.scale(be.matmul(qh, kt), 1 / Math.sqrt(d)); // [B, H, Nq, Nk]
-  let p = be.softmax(logits, { axis: -1 });
+  let p = be.attentionProbs(qh, kt, 1 / Math.sqrt(d)); // softmax(Q·Kᵀ/√d)  [B, H, Nq, Nk]
   if (hooks?.attnProbs) p = checkHookResult('attnProbs', name, p, hooks.attnProbs(name, p, vh));
   hooks?.observe?.(`${name}.softmax`, p);
 
