@@ -117,7 +117,7 @@ export function maskFigures(models: readonly QuantizedModel[], methods: readonly
     const j = img?.prompts.findIndex((p) => p.name === fm.prompt) ?? -1;
     if (!k || !img || j < 0) continue;
     const photo = readImage(join(PHOTOS, fm.image));
-    const step = photo.width > 400 ? 2 : 1;
+    const step = Math.max(1, Math.ceil(photo.width / 256)); // panels ≤ 256 px wide keep the PNGs small
     const s = sideBySide(photo, [k.fp[j]!, k.models[iA]![j]!, k.models[iR]![j]!], step);
     const name = `masks-${slug(fm.image)}-${fm.prompt}-w${bits}.png`;
     writeFileAtomic(join(FIGDIR, name), encodeOverlayPng(s.image, s.mask, { alpha: 0.45 }));
