@@ -82,5 +82,5 @@ describe.skipIf(!minisamPaths())('ahcq segment — real MobileSAM run (fast back
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 600_000);
 });

@@ -116,5 +116,5 @@ describe.skipIf(!paths)('MobileSAM end to end vs onnxruntime-node on the bundled
       expect(iou).toBeGreaterThanOrEqual(0.995);
     }
     expect([...kinds].sort()).toEqual(['box', 'box+point', 'point']);
-  });
+  }, 600_000);
 });
