@@ -5,8 +5,8 @@ export default defineConfig({
   test: {
     include: ['spec/**/*.spec.ts', 'hw-model/**/*.spec.ts'],
     setupFiles: ['spec/setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
+    testTimeout: 300_000,
+    hookTimeout: 600_000,
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],
