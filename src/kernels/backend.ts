@@ -7,6 +7,7 @@
  * (keyed by the weight's data array: tensors are immutable by project convention, so a weight array
  * mutated in place after its first use would be served stale; packs live until `dispose`).
  */
+import { conv2dGeometry } from '../ops/conv2d';
 import { convTranspose2d, layerNorm2d, softmax, type Conv2dAttrs, type ConvTranspose2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
 import type { Backend } from '../ops/backend';
 import { denseImagePe } from '../nn/position-embedding-random';
@@ -167,32 +168,7 @@ function fastAttentionProbs(rt: KernelRuntime, q: Tensor, kT: Tensor, s: number,
 
 /** fast `conv2d`: validation as the reference op, then depthwise direct or GEMM over packed im2col panels. */
 function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs, gelu = false): Tensor {
-  const fn = 'conv2d';
-  requireInput(fn, 'x', x);
-  requireInput(fn, 'weight', weight);
-  requireRank(fn, 'x', x, 4);
-  requireRank(fn, 'weight', weight, 4);
-  specRequire(attrs !== undefined && attrs !== null, { fn, what: 'attrs', rule: 'be given', got: attrs });
-  requirePair(fn, 'attrs.stride', attrs.stride, true);
-  requirePair(fn, 'attrs.padding', attrs.padding, false);
-  requirePair(fn, 'attrs.dilation', attrs.dilation, true);
-  requirePositiveInt(fn, 'attrs.groups', attrs.groups);
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [O, Cg, kh, kw] = weight.shape as [number, number, number, number];
-  const G = attrs.groups;
-  specRequire(C % G === 0, { fn, what: 'x.shape[1]', rule: `be divisible by groups = ${G}`, got: C });
-  specRequire(O % G === 0, { fn, what: 'weight.shape[0]', rule: `be divisible by groups = ${G}`, got: O });
-  specRequire(Cg === C / G, { fn, what: 'weight.shape[1]', rule: `equal x.shape[1] / groups = ${C / G}`, got: Cg });
-  if (bias !== undefined) {
-    requireInput(fn, 'bias', bias);
-    specRequire(bias.shape.length === 1 && bias.shape[0] === O, { fn, what: 'bias.shape', rule: `be [${O}]`, got: bias.shape });
-  }
-  const [sh, sw] = attrs.stride;
-  const [ph, pw] = attrs.padding;
-  const [dh, dw] = attrs.dilation;
-  const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-  const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-  specRequire(Ho >= 1 && Wo >= 1, { fn, what: 'output size', rule: 'be at least 1×1 (kernel larger than padded input)', got: [Ho, Wo] });
+  const { N, C, H, W, O, Cg, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = conv2dGeometry(x, weight, bias, attrs);
   const g: ConvGeometry = { N, C, H, W, O, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
   const depthwise = G === C && Cg === 1;
   let data = !depthwise

@@ -20,15 +20,23 @@ export interface Conv2dAttrs {
 
 // MAIN
 
+/** Geometry of a validated conv2d call (all sizes of the equation below). */
+export interface Conv2dGeometry {
+  readonly N: number; readonly C: number; readonly H: number; readonly W: number;
+  readonly O: number; readonly Cg: number; readonly G: number; readonly kh: number; readonly kw: number;
+  readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number; readonly dh: number; readonly dw: number;
+  readonly Ho: number; readonly Wo: number;
+}
+
 /**
- * 2-D convolution: x [N, C, H, W], weight [O, C/G, kh, kw], bias [O] → [N, O, Ho, Wo].
- * @source PyTorch torch.nn.functional.conv2d (padding_mode="zeros")
- * @equation y[n, o, p, q] = b[o] + Σ_{c ∈ group(o)} Σ_{i, j} x[n, c, p·sh − ph + i·dh, q·sw − pw + j·dw] · W[o, c − g·Cg, i, j]
- *   (x is 0 outside [0, H) × [0, W)); Ho = ⌊(H + 2ph − dh(kh − 1) − 1)/sh⌋ + 1, likewise Wo
- * @deviation none; NaN/±∞ propagate
- * @precision fp64-accumulate (from b[o], then c, i, j ascending), fp32-store
+ * The preconditions of `conv2d` (shared with every backend's conv2d so errors are identical) and the
+ * geometry they imply.
+ * @source PyTorch torch.nn.functional.conv2d (argument rules)
+ * @equation Ho = ⌊(H + 2ph − dh(kh − 1) − 1)/sh⌋ + 1, likewise Wo
+ * @deviation none
+ * @precision exact
  */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs): Tensor {
+export function conv2dGeometry(x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs): Conv2dGeometry {
   const fn = 'conv2d';
   requireInput(fn, 'x', x);
   requireInput(fn, 'weight', weight);
@@ -55,6 +63,19 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | undefined, attr
   const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   specRequire(Ho >= 1 && Wo >= 1, { fn, what: 'output size', rule: 'be at least 1×1 (kernel larger than padded input)', got: [Ho, Wo] });
+  return { N, C, H, W, O, Cg, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
+}
+
+/**
+ * 2-D convolution: x [N, C, H, W], weight [O, C/G, kh, kw], bias [O] → [N, O, Ho, Wo].
+ * @source PyTorch torch.nn.functional.conv2d (padding_mode="zeros")
+ * @equation y[n, o, p, q] = b[o] + Σ_{c ∈ group(o)} Σ_{i, j} x[n, c, p·sh − ph + i·dh, q·sw − pw + j·dw] · W[o, c − g·Cg, i, j]
+ *   (x is 0 outside [0, H) × [0, W)); Ho = ⌊(H + 2ph − dh(kh − 1) − 1)/sh⌋ + 1, likewise Wo
+ * @deviation none; NaN/±∞ propagate
+ * @precision fp64-accumulate (from b[o], then c, i, j ascending), fp32-store
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs): Tensor {
+  const { N, C, H, W, O, Cg, G, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = conv2dGeometry(x, weight, bias, attrs);
 
   const Og = O / G;
   const P = Ho * Wo; // output positions
