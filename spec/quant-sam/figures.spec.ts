@@ -163,4 +163,16 @@ describe('conformance: the results page', () => {
     expect(md).toMatch(/Reduced to fit the time.*calibration on 2 of the 8 photos.*first 2 forward calls.*3 of the 5 evaluation photos.*2×2 evaluation point grid/);
     expect(md).toContain('figures/hist-attention-probs.svg');
   });
+  it('the decoder diagnostics table has one row per model and names the CAG sites\' effect; Infinity prints as ∞', () => {
+    const rows = [
+      { variant: 'weights', sites: 0, logitsSqnrDb: 30, maskIoU: 0.99 },
+      { variant: 'acts:cag', sites: 24, logitsSqnrDb: 0.5, maskIoU: 0.2 },
+      { variant: 'acts:lsq', sites: 20, logitsSqnrDb: 15, maskIoU: 0.97 },
+      { variant: 'all', sites: 44, logitsSqnrDb: Infinity, maskIoU: 1 },
+    ];
+    const m = resultsMarkdown(calibs, evals, [], [{ method: 'AHCQ-SAM', cliMethod: 'ahcq', bits: 4, photo: 'chelsea.png', prompts: 4, rows }]);
+    expect(m).toContain('| model | weights | acts:cag | acts:lsq | all |');
+    expect(m).toContain('| ahcq W4 | 30.0 / 0.990 (0) | 0.5 / 0.200 (24) | 15.0 / 0.970 (20) | ∞ / 1.000 (44) |');
+    expect(m).toContain('ahcq W4: the 24 CAG sites alone give 0.5 dB / mIoU 0.200; the 20 LSQ sites alone 15.0 dB / 0.970');
+  });
 });

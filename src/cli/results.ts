@@ -25,6 +25,7 @@ import { loadQuantizedModel, saveQuantizedModel } from '../quant-sam/format';
 import { evaluateModels, promptKind, type EvalImage, type FidelityReport } from '../quant-sam/evaluate';
 import { runEncoder, type QuantTarget } from '../quant-sam/model';
 import { actLevels, binEdges, histogram, histogramSvg, sideBySide } from '../quant-sam/figures';
+import { decoderAblation, type DecoderAblationRow } from '../quant-sam/diagnose';
 
 // TYPES
 
@@ -61,9 +62,20 @@ export interface EvalRecord {
   readonly finishedAt: string;
 }
 
+/** Decoder ablation of one quantized model (`--diagnose`). */
+export interface AblationRecord {
+  readonly method: string;
+  readonly cliMethod: string;
+  readonly bits: number;
+  readonly photo: string;
+  readonly prompts: number;
+  readonly rows: readonly DecoderAblationRow[];
+}
+
 // CONSTANTS
 
 const PHOTOS = 'fixtures/photos';
+const DIAG_PHOTO = 'chelsea.png';
 const CALIB_DIR = 'fixtures/calib';
 const PROMPTS = 'fixtures/prompts.json';
 const EVAL = ['astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg', 'motorcycle_left.png'];
@@ -85,6 +97,21 @@ const rssMiB = (): number => process.resourceUsage().maxRSS / 1024;
 const load1 = (): number => loadavg()[0]!;
 const readJson = <T>(p: string): T | null => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as T) : null);
 const slug = (s: string): string => s.replace(/\.[a-z]+$/i, '');
+/** dB with ∞ for identical tensors. */
+const db = (v: number, d = 2): string => (v === Infinity ? '∞' : v.toFixed(d));
+/** JSON writes ±Infinity as null; an SQNR of null in a record is +∞ (identical tensors, e.g. an FP layer). */
+const inf = (v: number | null): number => (v === null ? Infinity : v);
+function reviveEval(e: EvalRecord): EvalRecord {
+  return {
+    ...e,
+    reports: e.reports.map((r) => ({
+      ...r,
+      embeddingSQNRdB: inf(r.embeddingSQNRdB),
+      layers: r.layers.map((l) => ({ ...l, sqnrDb: inf(l.sqnrDb) })),
+      images: r.images.map((i) => ({ ...i, embeddingSQNRdB: inf(i.embeddingSQNRdB) })),
+    })),
+  };
+}
 
 function calibrateOne(target: QuantTarget, calib: EvalImage[], m: string, b: number, dir: string, backend: Backend, calibGrid: number, searchBatches: number): { qm: QuantizedModel; rec: CalibRecord } {
   const file = join(dir, `${m}-w${b}.ahcqqm`), recFile = join(dir, `${m}-w${b}.calib.json`);
@@ -130,7 +157,7 @@ export function maskFigures(models: readonly QuantizedModel[], methods: readonly
 function evaluateGroup(target: QuantTarget, models: QuantizedModel[], methods: string[], evalSet: EvalImage[], b: number, dir: string, backend: Backend, grid: number): EvalRecord {
   const recFile = join(dir, `eval-w${b}-${methods.join('+')}.json`);
   const cached = readJson<EvalRecord>(recFile);
-  if (cached && cached.methods.join(',') === methods.join(',') && cached.grid === grid && cached.photos.join(',') === evalSet.map((e) => e.name).join(',')) return cached;
+  if (cached && cached.methods.join(',') === methods.join(',') && cached.grid === grid && cached.photos.join(',') === evalSet.map((e) => e.name).join(',')) return reviveEval(cached);
   const bar = progressBar(`eval W${b}`, process.stderr);
   const l0 = load1();
   const t0 = performance.now();
@@ -210,7 +237,7 @@ export function histogramFigures(target: QuantTarget, ahcq: QuantizedModel, rtn:
  * @deviation none
  * @precision numbers printed as measured
  */
-export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly EvalRecord[], figures: readonly string[]): string {
+export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly EvalRecord[], figures: readonly string[], ablations: readonly AblationRecord[] = []): string {
   const ORDER = ['rtn', 'ptq4sam', 'ahcptq', 'ahcq'];
   const rows = evals
     .flatMap((e) => e.reports.map((r, i) => ({ r, e, cli: e.methods[i]!, c: calibs.find((c) => c.cliMethod === e.methods[i] && c.bits === e.bits) ?? null })))
@@ -239,7 +266,7 @@ export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly 
   L.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { r, c } of rows) {
     const per = r.images.map((i) => i.maskIoU ?? NaN).filter(Number.isFinite);
-    L.push(`| ${r.method} | W${r.bits}A${r.bits} | ${f(r.maskIoU.box)} | ${f(r.maskIoU.point)} | ${f(r.maskIoU.all)} | ${f(r.iouMAE)} | ${r.embeddingSQNRdB.toFixed(2)} | ${r.embeddingCosine.toFixed(4)} | ${per.length ? `${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}` : 'n/a'} | ${c ? `${c.calibSeconds.toFixed(0)} [${c.load1Before.toFixed(1)}→${c.load1After.toFixed(1)}]` : 'n/a'} | ${c ? c.maxRssMiB.toFixed(0) : 'n/a'} |`);
+    L.push(`| ${r.method} | W${r.bits}A${r.bits} | ${f(r.maskIoU.box)} | ${f(r.maskIoU.point)} | ${f(r.maskIoU.all)} | ${f(r.iouMAE)} | ${db(r.embeddingSQNRdB)} | ${r.embeddingCosine.toFixed(4)} | ${per.length ? `${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}` : 'n/a'} | ${c ? `${c.calibSeconds.toFixed(0)} [${c.load1Before.toFixed(1)}→${c.load1After.toFixed(1)}]` : 'n/a'} | ${c ? c.maxRssMiB.toFixed(0) : 'n/a'} |`);
   }
   L.push('');
   for (const e of evals) L.push(`* Evaluation W${e.bits} (FP32 pass + ${e.methods.length} quantized models on ${e.photos.length} photos, ${e.prompts.box + e.prompts.point} prompts each): ${e.evalSeconds.toFixed(0)} s [load ${e.load1Before.toFixed(1)}→${e.load1After.toFixed(1)}], peak RSS of the process ${e.maxRssMiB.toFixed(0)} MiB; per model: ${e.reports.map((r, i) => `${e.methods[i]} ${r.seconds.toFixed(0)} s`).join(', ')}.`);
@@ -252,7 +279,7 @@ export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly 
     const g = at(b);
     const ord = [...g].sort((x, y) => (y.r.maskIoU.all ?? -1) - (x.r.maskIoU.all ?? -1));
     const ordS = [...g].sort((x, y) => y.r.embeddingSQNRdB - x.r.embeddingSQNRdB);
-    L.push(`* W${b}A${b}, by mIoU (all prompts): ${ord.map((o) => `${o.m} ${f(o.r.maskIoU.all)}`).join(' > ')}; by embedding SQNR: ${ordS.map((o) => `${o.m} ${o.r.embeddingSQNRdB.toFixed(2)} dB`).join(' > ')}.`);
+    L.push(`* W${b}A${b}, by mIoU (all prompts): ${ord.map((o) => `${o.m} ${f(o.r.maskIoU.all)}`).join(' > ')}; by embedding SQNR: ${ordS.map((o) => `${o.m} ${db(o.r.embeddingSQNRdB)} dB`).join(' > ')}.`);
     const A = g.find((x) => x.m === 'ahcq')?.r, R = g.find((x) => x.m === 'rtn')?.r;
     if (A && R && A.maskIoU.all !== null && R.maskIoU.all !== null) {
       const dI = A.maskIoU.all - R.maskIoU.all, dS = A.embeddingSQNRdB - R.embeddingSQNRdB;
@@ -271,7 +298,7 @@ export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly 
     for (const m of ['rtn', 'ahcq']) {
       const r = at(b).find((x) => x.m === m)?.r;
       if (!r) continue;
-      const enc = r.layers.filter((l) => !l.name.includes('transformer') && !l.name.includes('norm_final_attn'));
+      const enc = r.layers.filter((l) => !l.name.includes('transformer') && !l.name.includes('norm_final_attn') && Number.isFinite(l.sqnrDb));
       let worst = { name: '', drop: -Infinity };
       for (let i = 1; i < enc.length; i++) {
         const d = enc[i - 1]!.sqnrDb - enc[i]!.sqnrDb;
@@ -285,11 +312,39 @@ export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly 
   const layerRows = rows.filter(({ r }) => r.layers.length > 0);
   if (layerRows.length > 0) {
     L.push('## Per-layer SQNR (dB, FP32 vs quantized, pooled over the evaluation photos and prompts): where the damage enters', '');
-    L.push('Encoder rows are TinyViT stage/block outputs (`patch_embed`, `layers.S.blocks.B`, `layers.S.downsample`, `neck`); decoder rows are the two-way transformer\'s block outputs (queries; `:keys` the image-side keys) and the final attention.', '');
+    L.push('∞: identical to FP32 (the layer and everything before it stay FP, e.g. the patch embedding). Encoder rows are TinyViT stage/block outputs (`patch_embed`, `layers.S.blocks.B`, `layers.S.downsample`, `neck`); decoder rows are the two-way transformer\'s block outputs (queries; `:keys` the image-side keys) and the final attention.', '');
     L.push(`| layer | ${layerRows.map(({ cli, r }) => `${cli} W${r.bits}`).join(' | ')} |`);
     L.push(`|---|${layerRows.map(() => '---').join('|')}|`);
     const names = layerRows[0]!.r.layers.map((l) => l.name);
-    for (const n of names) L.push(`| ${n} | ${layerRows.map(({ r }) => r.layers.find((l) => l.name === n)?.sqnrDb.toFixed(2) ?? '').join(' | ')} |`);
+    for (const n of names) L.push(`| ${n} | ${layerRows.map(({ r }) => (() => {
+      const l = r.layers.find((x) => x.name === n);
+      return l ? db(l.sqnrDb) : '';
+    })()).join(' | ')} |`);
+    L.push('');
+  }
+  // decoder diagnostics
+  if (ablations.length > 0) {
+    const a0 = ablations[0]!;
+    L.push('## Decoder diagnostics: which quantizer kind does the damage', '');
+    L.push(`\`npm run results -- --diagnose\` (src/quant-sam/diagnose.ts): on ${a0.photo} (${a0.prompts} prompts) with the **FP32 image embedding and FP32 weights**, only the decoder activation sites of one quantizer kind are fake-quantized at a time; SQNR of the 256×256 mask logits vs FP32 (dB) / mean IoU of the low-res masks. \`weights\` = decoder weights only; \`acts:all\` = every decoder activation site; \`all\` = both.`, '');
+    const variants = [...new Set(ablations.flatMap((x) => x.rows.map((r) => r.variant)))];
+    L.push(`| model | ${variants.join(' | ')} |`);
+    L.push(`|---|${variants.map(() => '---').join('|')}|`);
+    for (const x of ablations) {
+      L.push(`| ${x.cliMethod} W${x.bits} | ${variants.map((v) => {
+        const r = x.rows.find((y) => y.variant === v);
+        return r ? `${db(r.logitsSqnrDb, 1)} / ${r.maskIoU.toFixed(3)} (${r.sites})` : '–';
+      }).join(' | ')} |`);
+    }
+    L.push('', 'Cells: logits SQNR dB / mIoU (number of sites).', '');
+    const withCag = ablations.filter((x) => x.rows.some((r) => r.variant === 'acts:cag'));
+    for (const x of withCag) {
+      const c = x.rows.find((r) => r.variant === 'acts:cag')!, l = x.rows.find((r) => r.variant === 'acts:lsq');
+      L.push(`* ${x.cliMethod} W${x.bits}: the ${c.sites} CAG sites alone give ${db(c.logitsSqnrDb, 1)} dB / mIoU ${c.maskIoU.toFixed(3)}${l ? `; the ${l.sites} LSQ sites alone ${db(l.logitsSqnrDb, 1)} dB / ${l.maskIoU.toFixed(3)}` : ''}.`);
+    }
+    if (withCag.length > 0) {
+      L.push('* Mechanism (a property of the method as specified, not a measurement): a CAG group\'s scale is the float32 mean of its member channels\' scales and the groups come from k-means on the unnormalised [s, z] features (METHOD.md §3.3, §11 item 9), so channels whose range exceeds their group\'s mean are clipped. SAM\'s decoder tokens carry a few very-large-range channels; in the published pipeline the group scales are learnable and trained by block reconstruction, which calibration-only mode does not run.');
+    }
     L.push('');
   }
   // figures
@@ -311,7 +366,7 @@ export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs('results', argv, {
     groups: { kind: 'string' }, bits: { kind: 'string' }, grid: { kind: 'string' }, 'calib-grid': { kind: 'string' }, 'search-batches': { kind: 'string' },
-    'calib-images': { kind: 'string' }, 'eval-images': { kind: 'string' }, 'out-dir': { kind: 'string' }, backend: { kind: 'string' }, 'markdown-only': { kind: 'flag' },
+    'calib-images': { kind: 'string' }, 'eval-images': { kind: 'string' }, 'out-dir': { kind: 'string' }, backend: { kind: 'string' }, 'markdown-only': { kind: 'flag' }, diagnose: { kind: 'flag' },
   });
   // evaluation groups share one FP32 pass; a finished group is kept even if a later one is interrupted
   const groups = (a.strings.groups ?? 'rtn+ahcq,ptq4sam+ahcptq').split(',').map((g) => g.split('+'));
@@ -333,7 +388,20 @@ export async function run(argv: string[]): Promise<number> {
     if (overlap.length > 0) throw new UsageError(`calibration and evaluation photos overlap: ${overlap.map((o) => o.name).join(', ')}`);
     const { backend, dispose } = await openBackend((a.strings.backend ?? 'fast') as BackendChoice);
     try {
-      for (const b of bitsList) {
+      if (a.flags.diagnose) {
+        // decoder ablation of every cached quantized model (no calibration, no full evaluation)
+        const img = evalSet.find((e) => e.name === DIAG_PHOTO) ?? evalSet[0]!;
+        const recs: AblationRecord[] = [];
+        for (const b of bitsList) for (const g of groups) for (const m of g) {
+          const file = join(dir, `${m}-w${b}.ahcqqm`);
+          if (!existsSync(file)) continue;
+          const qm = loadQuantizedModel(file, target.name);
+          process.stderr.write(`results: decoder ablation ${m} W${b}\n`);
+          recs.push({ method: qm.plan.preset.method, cliMethod: m, bits: b, photo: img.name, prompts: img.prompts.length, rows: decoderAblation(target, qm, img, backend) });
+        }
+        writeFileAtomic(join(dir, 'decoder-ablation.json'), `${JSON.stringify(recs, null, 1)}\n`);
+      }
+      for (const b of a.flags.diagnose ? [] : bitsList) {
         for (const g of groups) {
           const models = g.map((m) => calibrateOne(target, calib, m, b, dir, backend, calibGrid, searchBatches).qm);
           evaluateGroup(target, models, g, evalSet, b, dir, backend, grid);
@@ -352,7 +420,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const calibs: CalibRecord[] = [], evals: EvalRecord[] = [];
-  const allBits = a.flags['markdown-only'] ? [4, 5, 6, 7, 8] : bitsList;
+  const allBits = a.flags['markdown-only'] || a.flags.diagnose ? [4, 5, 6, 7, 8] : bitsList;
   for (const b of allBits) {
     for (const g of groups) {
       for (const m of g) {
@@ -360,11 +428,12 @@ export async function run(argv: string[]): Promise<number> {
         if (c) calibs.push(c);
       }
       const e = readJson<EvalRecord>(join(dir, `eval-w${b}-${g.join('+')}.json`));
-      if (e) evals.push(e);
+      if (e) evals.push(reviveEval(e));
     }
   }
   const figures = existsSync(FIGDIR) ? listFigures() : [];
-  writeFileAtomic('docs/results.md', resultsMarkdown(calibs, evals, figures));
+  const abl = (readJson<AblationRecord[]>(join(dir, 'decoder-ablation.json')) ?? []).map((x) => ({ ...x, rows: x.rows.map((r) => ({ ...r, logitsSqnrDb: inf(r.logitsSqnrDb) })) }));
+  writeFileAtomic('docs/results.md', resultsMarkdown(calibs, evals, figures, abl));
   process.stderr.write(`results: docs/results.md written (${evals.length} evaluation groups, ${calibs.length} calibrations)\n`);
   return 0;
 }
