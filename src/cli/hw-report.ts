@@ -5,6 +5,7 @@
  * sensitivity table of the INT4-over-FP32 speed-up against the named assumptions of
  * hw-model/src/params.ts.
  */
+import { roundHalfEven } from '../tensor';
 import { parseArgs, UsageError } from './args';
 import { defaultDesignParams, estimateDesign, type DesignEstimate, type DesignParams, type Precision } from '../../hw-model/src/design';
 import { PAPER_TABLE, HOROWITZ_PJ, ZCU102 } from '../../hw-model/src/params';
@@ -26,7 +27,7 @@ function sensitivity(model: ModelName, base: DesignParams): Sensitivity[] {
   run('baseline', '-', base);
   for (const f of [0.25, 0.5, 2, 4]) run('DRAM bytes/cycle', String(base.dram.bytesPerCycle * f), { ...base, dram: { ...base.dram, bytesPerCycle: base.dram.bytesPerCycle * f } });
   for (const dsp of [3, 8]) run('FP32 DSP per PE', String(dsp), { ...base, pe: { ...base.pe, fp32: { ...base.pe.fp32, DSP: dsp } } });
-  for (const f of [0.5, 2]) run('INT4 LUT per PE', String(Math.round(base.pe.int4.LUT * f)), { ...base, pe: { ...base.pe, int4: { ...base.pe.int4, LUT: Math.round(base.pe.int4.LUT * f) } } });
+  for (const f of [0.5, 2]) run('INT4 LUT per PE', String(roundHalfEven(base.pe.int4.LUT * f)), { ...base, pe: { ...base.pe, int4: { ...base.pe.int4, LUT: roundHalfEven(base.pe.int4.LUT * f) } } });
   for (const cap of [0.5, 0.9]) run('utilisation cap', String(cap), { ...base, utilisationCap: cap });
   for (const l of [16, 256]) run('DRAM latency (cycles)', String(l), { ...base, dram: { ...base.dram, latency: l } });
   return rows;

@@ -28,7 +28,7 @@ export function progressBar(title: string, stream: NodeJS.WriteStream): Progress
     update: (done, total, label = '') => {
       const el = (Date.now() - t0) / 1000;
       const eta = done > 0 ? (el / done) * (total - done) : Infinity;
-      const w = 24, fill = Math.round((w * done) / Math.max(1, total));
+      const w = 24, fill = Math.floor((w * done) / Math.max(1, total));
       const line = `${title} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total} ${label} elapsed ${fmt(el)} eta ${fmt(eta)}`;
       if (tty) stream.write(`\r${line.padEnd(last.length)}`);
       else stream.write(`${line}\n`);

@@ -8,6 +8,7 @@
  * mutated in place after its first use would be served stale; packs live until `dispose`).
  */
 import { conv2dGeometry } from '../ops/conv2d';
+import { matmulGeometry } from '../ops/matmul';
 import { convTranspose2d, layerNorm2d, softmax, type Conv2dAttrs, type ConvTranspose2dAttrs, type LayerNormAttrs, type SoftmaxAttrs } from '../ops';
 import type { Backend } from '../ops/backend';
 import { denseImagePe } from '../nn/position-embedding-random';
@@ -89,22 +90,7 @@ function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, 
 
 /** Validate a batched matmul and compute it into scratch arena memory (caller holds the mark); returns the byte address of C and its shape. */
 function matmulInArena(rt: KernelRuntime, a: Tensor, b: Tensor): { c: number; shape: number[]; M: number; N: number; nb: number } {
-  const fn = 'matmul';
-  requireInput(fn, 'a', a);
-  requireInput(fn, 'b', b);
-  requireRank(fn, 'a', a, 2, true);
-  requireRank(fn, 'b', b, 2, true);
-  const M = a.shape[a.shape.length - 2]!;
-  const K = a.shape[a.shape.length - 1]!;
-  const Kb = b.shape[b.shape.length - 2]!;
-  const N = b.shape[b.shape.length - 1]!;
-  specRequire(K === Kb, { fn, what: 'b.shape[-2]', rule: `equal a.shape[-1] = ${K}`, got: Kb });
-  const aBatch = a.shape.slice(0, -2);
-  const bBatch = b.shape.slice(0, -2);
-  const batch = broadcastShapes(fn, aBatch, bBatch);
-  const nb = numel(batch);
-  const ia = broadcastIndex(aBatch, batch);
-  const ib = broadcastIndex(bBatch, batch);
+  const { M, K, N, aBatch, bBatch, batch, nb, ia, ib } = matmulGeometry(a, b);
   const aPtr = copyIn(rt, a.data);
   const nbB = numel(bBatch);
   const packs: PackedF32[] = [];

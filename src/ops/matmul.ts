@@ -82,15 +82,22 @@ export function gemmInto(
   }
 }
 
+/** Geometry of a validated batched matmul: sizes, broadcast batch shape and per-product operand indices. */
+export interface MatmulGeometry {
+  readonly M: number; readonly K: number; readonly N: number;
+  readonly aBatch: readonly number[]; readonly bBatch: readonly number[]; readonly batch: readonly number[];
+  readonly nb: number; readonly ia: ArrayLike<number>; readonly ib: ArrayLike<number>;
+}
+
 /**
- * Matrix product `a @ b` of float32 tensors: [..., M, K] × [..., K, N] → [..., M, N], batch dims broadcast.
- * @source NumPy numpy.matmul / PyTorch torch.matmul (rank ≥ 2 operands)
- * @equation c[…, i, j] = Σ_k a[…, i, k] · b[…, k, j]
- * @deviation rank-1 operands (vector promotion) are not supported: both operands must have rank ≥ 2.
- *   NaN/±∞ propagate as in IEEE arithmetic.
- * @precision fp64-accumulate (k ascending), fp32-store
+ * The preconditions of `matmul` (shared with every backend's matmul so errors are identical) and the
+ * broadcast geometry they imply.
+ * @source NumPy numpy.matmul (batch broadcasting)
+ * @equation batch = broadcast(a.shape[:-2], b.shape[:-2]); a.shape[-1] = b.shape[-2] = K
+ * @deviation none
+ * @precision exact
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmulGeometry(a: Tensor, b: Tensor): MatmulGeometry {
   const fn = 'matmul';
   requireInput(fn, 'a', a);
   requireInput(fn, 'b', b);
@@ -107,6 +114,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const nb = numel(batch);
   const ia = broadcastIndex(aBatch, batch);
   const ib = broadcastIndex(bBatch, batch);
+  return { M, K, N, aBatch, bBatch, batch, nb, ia, ib };
+}
+
+/**
+ * Matrix product `a @ b` of float32 tensors: [..., M, K] × [..., K, N] → [..., M, N], batch dims broadcast.
+ * @source NumPy numpy.matmul / PyTorch torch.matmul (rank ≥ 2 operands)
+ * @equation c[…, i, j] = Σ_k a[…, i, k] · b[…, k, j]
+ * @deviation rank-1 operands (vector promotion) are not supported: both operands must have rank ≥ 2.
+ *   NaN/±∞ propagate as in IEEE arithmetic.
+ * @precision fp64-accumulate (k ascending), fp32-store
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const { M, K, N, batch, nb, ia, ib } = matmulGeometry(a, b);
   const out = new Float32Array(nb * M * N);
   for (let t = 0; t < nb; t++) {
     gemmInto(a.data, ia[t]! * M * K, b.data, ib[t]! * K * N, out, t * M * N, M, K, N);

@@ -1,7 +1,7 @@
 /**
  * Rounding and float32 helpers used by every quantizer (STYLE.md §6.6; METHOD.md §2.1).
  *
- * `Math.round` rounds ties toward +∞ (`Math.round(-2.5) === -2`), which matches neither PyTorch
+ * `Math.round` rounds ties toward +∞ (it maps −2.5 to −2), which matches neither PyTorch
  * (`torch.round`), ONNX `QuantizeLinear` nor IEEE-754 roundTiesToEven. Use `roundHalfEven`.
  */
 
