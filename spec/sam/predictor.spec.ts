@@ -16,6 +16,7 @@ import { maskDecoder } from '../../src/sam/mask-decoder';
 import { postprocessMasks } from '../../src/sam/postprocess';
 import { SAM_DECODER_MODEL_CONFIG, type SamDecoderModelConfig } from '../../src/sam/sam-decoder-types';
 import { hasShared, loadSharedNpy, REPO_ROOT } from '../helpers/shared';
+import { randomStateDict, maxAbsDiffChecked as maxAbsDiff } from '../helpers/random-weights';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures and a tiny random model
@@ -44,30 +45,11 @@ function randomWeights(rng: Rng): Record<string, Tensor> {
   const shapes = samDecoderExpectedShapes({
     transformerDim: 16, depth: 2, mlpDim: 24, numHeads: 2, attentionDownsampleRate: 2, numMaskTokens: 4, iouHeadDepth: 3, iouHeadHiddenDim: 16, maskInChans: 16,
   });
-  const w: Record<string, Tensor> = {};
-  for (const [key, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const fanIn = shape.length >= 2 ? n / shape[0]! : 1;
-    const isNormGamma = shape.length === 1 && key.endsWith('.weight');
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const z = rng.normal();
-      data[i] = isNormGamma ? 1 + 0.1 * z : shape.length === 1 ? 0.1 * z : z / Math.sqrt(fanIn);
-    }
-    w[key] = { dtype: 'float32', shape: [...shape], data };
-  }
-  return w;
+  return randomStateDict(rng, shapes);
 }
 
 const t32 = (shape: number[], v: ArrayLike<number>): Tensor => ({ dtype: 'float32', shape, data: Float32Array.from(v) });
 const i32 = (shape: number[], v: ArrayLike<number>): Tensor<'int32'> => ({ dtype: 'int32', shape, data: Int32Array.from(v) });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function tinySetup(seed: number): { w: Record<string, Tensor>; emb: Tensor; prompts: PredictorPrompts } {
   const rng = createRng(seed);

@@ -15,6 +15,7 @@ import { samDecoderExpectedShapes, samDecoderStateDictFromOnnx } from '../../src
 import { getDensePe, maskDownscaling, promptEncoder, type PromptEncoderCfg, type Prompts } from '../../src/sam/prompt-encoder';
 import { SAM_PROMPT_ENCODER_CONFIG, type StateDict } from '../../src/sam/sam-decoder-types';
 import { hasShared, loadSharedNpy, REPO_ROOT, sharedPath } from '../helpers/shared';
+import { randomStateDict, maxAbsDiffChecked as maxAbsDiff } from '../helpers/random-weights';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures and tiny random models
@@ -39,20 +40,7 @@ function randomWeights(rng: Rng, cfg: PromptEncoderCfg): Record<string, Tensor> 
     iouHeadHiddenDim: 8,
     maskInChans: cfg.maskInChans,
   });
-  const w: Record<string, Tensor> = {};
-  for (const [key, shape] of shapes) {
-    if (!key.startsWith('prompt_encoder.')) continue;
-    const n = shape.reduce((a, b) => a * b, 1);
-    const fanIn = shape.length >= 2 ? n / shape[0]! : 1;
-    const isNormGamma = shape.length === 1 && key.endsWith('.weight');
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const z = rng.normal();
-      data[i] = isNormGamma ? 1 + 0.1 * z : shape.length === 1 ? 0.1 * z : key.includes('gaussian') || key.includes('embed') ? z : z / Math.sqrt(fanIn);
-    }
-    w[key] = { dtype: 'float32', shape: [...shape], data };
-  }
-  return w;
+  return randomStateDict(rng, shapes);
 }
 
 function t32(shape: number[], values: ArrayLike<number>): Tensor {
@@ -60,13 +48,6 @@ function t32(shape: number[], values: ArrayLike<number>): Tensor {
 }
 function i32(shape: number[], values: ArrayLike<number>): Tensor<'int32'> {
   return { dtype: 'int32', shape, data: Int32Array.from(values) };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 /** Random points in (and a little outside) the input frame, with labels in {0, 1}. */

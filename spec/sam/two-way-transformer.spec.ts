@@ -14,6 +14,7 @@ import { decoderAttention, twoWayTransformer } from '../../src/sam/two-way-trans
 import { getDensePe } from '../../src/sam/prompt-encoder';
 import { SAM_DECODER_MODEL_CONFIG, type StateDict, type TwoWayTransformerConfig } from '../../src/sam/sam-decoder-types';
 import { hasShared, loadSharedNpy, missingShared, REPO_ROOT } from '../helpers/shared';
+import { randomStateDict, randomTensor, maxAbsDiffChecked as maxAbsDiff } from '../helpers/random-weights';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures and tiny random models
@@ -40,33 +41,7 @@ function randomWeights(rng: Rng, cfg: TwoWayTransformerConfig): Record<string, T
     iouHeadHiddenDim: cfg.embeddingDim,
     maskInChans: 8,
   });
-  const w: Record<string, Tensor> = {};
-  for (const [key, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const fanIn = shape.length >= 2 ? n / shape[0]! : 1;
-    const isNormGamma = shape.length === 1 && key.endsWith('.weight');
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const z = rng.normal();
-      data[i] = isNormGamma ? 1 + 0.1 * z : shape.length === 1 ? 0.1 * z : z / Math.sqrt(fanIn);
-    }
-    w[key] = { dtype: 'float32', shape: [...shape], data };
-  }
-  return w;
-}
-
-function randomTensor(rng: Rng, shape: number[], s = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = s * rng.normal();
-  return { dtype: 'float32', shape, data };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
+  return randomStateDict(rng, shapes);
 }
 
 interface TinyCase {
