@@ -1,0 +1,146 @@
+/**
+ * Model-level integer inference of a `QuantizedModel` on the fast backend (issue 7): every planned
+ * Linear whose input site is LSQ (uniform), CAG or HLUQ runs on the wasm integer GEMM
+ * (src/quant-sam/int-layer.ts); everything else — LayerNorm, softmax and its LNQ / AGQ quantizer,
+ * GELU, the convolutions and their input quantizers, decoder q/k/v output quantizers — stays the
+ * fake-quant float path of `fakeQuantModel`.
+ *
+ * Mechanism (no registry, no global state): a site tap and a Backend wrapper that share one closure.
+ * At an integer site the tap does NOT fake-quantize; it returns a fresh tensor record aliasing the raw
+ * input (zero-copy) and remembers it as "pending for layer L". The wrapper's `linear` / `linearGelu`
+ * recognise a pending input by identity and the weight by its data array (the dequantized weight
+ * `fakeQuantModel` put into the weight record), encode the raw input with the tap's own code function
+ * and run the integer layer; any other call is delegated to the fast backend unchanged. An integer
+ * layer reached without its pending input, or a pending input reaching another layer, is an error.
+ */
+import { specRequire, type Tensor } from '../tensor';
+import type { FastBackend } from '../kernels/backend';
+import type { Backend } from '../ops/backend';
+import type { StateDict } from '../sam/sam-decoder-types';
+import { fakeQuantModel, quantTap, type QuantizedModel } from './pipeline';
+import type { QuantTarget, SiteTap } from './model';
+import { intInputQuant, intLinearForward, packIntLinear, type IntLinearDetail, type IntLinearLayer } from './int-layer';
+
+// TYPES
+
+/** What one integer layer saw and produced (for tests and audits; only when `record` is given). */
+export interface IntLayerEvent extends IntLinearDetail {
+  readonly layer: string;
+  readonly site: string;
+  /** The raw (not fake-quantized) input the codes were computed from. */
+  readonly x: Tensor;
+  readonly y: Tensor;
+}
+
+/** Options of `intQuantModel`. */
+export interface IntInferOptions {
+  /** Called after every integer layer with its codes and accumulators (costs copies). */
+  readonly record?: (e: IntLayerEvent) => void;
+  /** Only these layers run on the integer GEMM (default: every eligible planned Linear). */
+  readonly layers?: (layer: string) => boolean;
+}
+
+/** The integer-inference model: weight records, tap and backend to pass to runEncoder / runDecoderLowRes. */
+export interface IntQuantModel {
+  readonly enc: Record<string, Tensor>;
+  readonly dec: StateDict | null;
+  readonly tap: SiteTap;
+  readonly backend: Backend;
+  /** Layers that run on the integer GEMM. */
+  readonly integerLayers: readonly string[];
+  /** Planned Linear layers that stay fake-quant, with the reason. */
+  readonly fakeQuantLayers: readonly { readonly layer: string; readonly reason: string }[];
+  /** Pending integer inputs not yet consumed (0 after a complete forward). */
+  readonly pendingCount: () => number;
+}
+
+interface LayerEntry {
+  readonly layer: string;
+  readonly site: string;
+  readonly weight: Float32Array;
+  readonly int: IntLinearLayer;
+}
+
+// MAIN
+
+/**
+ * Build the integer-inference form of a quantized model on a fast backend: the fake-quant weight
+ * records and tap of `fakeQuantModel`, with the eligible Linear layers moved to the integer GEMM.
+ * Weights are packed once into the backend's arena (they live until `fast.dispose()`).
+ * @paper AHCQ-SAM:v4 §5.5 (inference with every quantizer on), §3.2–§3.3 (integer mapping)
+ * @source docs/integer-datapath.md "Model-level integer inference on the fast backend"
+ * @equation integer layer l fed by site s: y = rescale(Σ W̃·(Q_s(x) − z)) + b (int-layer.ts); every other op as fakeQuantModel
+ * @deviation the only numerical difference from fakeQuantModel is the summation of integer layers
+ *   (exact integers, one rounding, instead of float32 sums of dequantized operands); downstream
+ *   quantizers may flip a code when that difference crosses a rounding boundary
+ * @precision integer layers: exact accumulators, float64 rescale, float32 store; others as the fast backend
+ */
+export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: FastBackend, opts: IntInferOptions = {}): IntQuantModel {
+  const fn = 'intQuantModel';
+  specRequire(fast !== undefined && fast.runtime !== undefined, { fn, what: 'fast', rule: 'be a fast backend (createFastBackend)', got: fast });
+  const fq = fakeQuantModel(target, qm);
+  const compat = qm.plan.preset.referenceCompat;
+  const kindOf = new Map(qm.plan.weights.map((w) => [w.layer, w]));
+  const bySite = new Map<string, LayerEntry>();
+  const byWeight = new Map<Float32Array, LayerEntry>();
+  const integerLayers: string[] = [];
+  const fakeQuantLayers: { layer: string; reason: string }[] = [];
+  for (const a of qm.plan.activations) {
+    if (!a.feeds) continue;
+    const ws = kindOf.get(a.feeds);
+    if (!ws || ws.kind !== 'linear') continue;
+    const reject = (reason: string): void => void fakeQuantLayers.push({ layer: a.feeds!, reason });
+    if (opts.layers && !opts.layers(a.feeds)) {
+      reject('not selected');
+      continue;
+    }
+    const p = qm.acts[a.site];
+    specRequire(p !== undefined, { fn, what: `acts['${a.site}']`, rule: 'be present in the quantized model', got: 'missing' });
+    const { quant, reason } = intInputQuant(p, compat);
+    if (!quant) {
+      reject(reason!);
+      continue;
+    }
+    const rec = ws.part === 'decoder' ? fq.dec : fq.enc;
+    const weight = rec?.[`${a.feeds}.weight`];
+    specRequire(weight !== undefined, { fn, what: `weights['${a.feeds}.weight']`, rule: 'be present', got: 'missing' });
+    const entry: LayerEntry = { layer: a.feeds, site: a.site, weight: weight.data as Float32Array, int: packIntLinear(fast.runtime, qm.weights[a.feeds]!.q, quant) };
+    bySite.set(a.site, entry);
+    byWeight.set(entry.weight, entry);
+    integerLayers.push(a.feeds);
+  }
+
+  // the tap: integer sites pass the raw input through (a fresh record, same data); others fake-quantize
+  const pending = new Map<Tensor, LayerEntry>();
+  const fqTap = quantTap(qm.acts, compat);
+  const tap: SiteTap = (site, t, v) => {
+    const e = bySite.get(site);
+    if (!e) return fqTap(site, t, v);
+    const alias: Tensor = { dtype: t.dtype, shape: t.shape, data: t.data };
+    pending.set(alias, e);
+    return alias;
+  };
+
+  const run = (x: Tensor, weight: Tensor, bias: Tensor | undefined, gelu: boolean): Tensor | undefined => {
+    const e = byWeight.get(weight.data as Float32Array);
+    const p = pending.get(x);
+    if (!e && !p) return undefined;
+    specRequire(e !== undefined && p === e, {
+      fn: gelu ? 'linearGelu' : 'linear',
+      what: e ? `input of integer layer '${e.layer}'` : `weight fed by integer site '${p!.site}'`,
+      rule: e ? `come from its site tap '${e.site}'` : `be the weight of '${p!.layer}'`,
+      got: e ? (p ? p.site : 'an untapped tensor') : 'another weight',
+    });
+    pending.delete(x);
+    const out = intLinearForward(fast.runtime, e.int, x, bias?.data as Float32Array | undefined, { gelu, site: e.site, detail: opts.record !== undefined });
+    if (opts.record) opts.record({ layer: e.layer, site: e.site, x, y: out.y, codes: out.detail!.codes, acc: out.detail!.acc, y0: out.detail!.y0 });
+    return out.y;
+  };
+  const backend: Backend = {
+    ...fast,
+    name: `${fast.name}+int`,
+    linear: (x, weight, bias) => run(x, weight, bias, false) ?? fast.linear(x, weight, bias),
+    linearGelu: (x, weight, bias) => run(x, weight, bias, true) ?? fast.linearGelu(x, weight, bias),
+  };
+  return { enc: fq.enc, dec: fq.dec, tap, backend, integerLayers, fakeQuantLayers, pendingCount: () => pending.size };
+}
