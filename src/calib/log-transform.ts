@@ -7,8 +7,8 @@
  * Legend: `P` softmax output `[…, N, K]`, `V` values `[…, K, D]`, `α` curvature, `s` clip,
  * `N_q = 2^b − 1` in the search (the reference's search function), `xmax = max P`.
  */
-import { type Tensor, specRequire, requireFinite, f32, numel } from '../tensor';
-import { lnqCodeKernel, lnqValueKernel } from '../quant/lnq';
+import { type Tensor, specRequire, requireFinite, f32, numel, roundHalfEven } from '../tensor';
+import { lnqValueKernel } from '../quant/lnq';
 import { requireBits } from '../quant/qparams';
 import { brentBounded, type BrentResult } from './brent';
 import { lpLossMean, matmulBatchedF32 } from './lp-loss';
@@ -49,6 +49,9 @@ export interface LogTransformResult {
 // CONSTANTS
 
 export const LNQ_ALPHAS: readonly number[] = [0.001, 0.1, 1, 5, 10, 20, 50, 100, 200];
+
+/** The LNQ input floor 10⁻²⁰ as float32 (as src/quant/lnq.ts clamps). */
+const LNQ_FLOOR = f32(1e-20);
 
 // MAIN
 
@@ -108,12 +111,23 @@ export function observeLogTransform(state: LogTransformState, P: Tensor, V: Tens
   const searches: LogTransformSearch[] = [];
   const scales = state.scales.slice();
   const errors = state.errors.slice();
+  // per α, the clip-independent numerators ℓ_i = f32(ln(1 + α·max(p_i, 10⁻²⁰))) are computed once:
+  // for p_i < s the code is ⌊N_q·ℓ_i/den(s)⌉ (what lnqCodeKernel computes), for p_i ≥ s it is N_q
+  // (numerator = den); the N_q + 1 dequantized values are a table per s. Bit-identical to the kernels.
+  const num = new Float64Array(P.data.length);
+  const table = new Float64Array(nq + 1);
   alphas.forEach((alpha, j) => {
     const a = f32(alpha);
+    for (let i = 0; i < num.length; i++) num[i] = f32(Math.log(f32(1 + f32(a * Math.max(P.data[i]!, LNQ_FLOOR)))));
     const objective = (sv: number): number => {
       const s = f32(sv);
       const den = f32(Math.log(f32(1 + f32(a * s))));
-      for (let i = 0; i < q.length; i++) q[i] = lnqValueKernel(lnqCodeKernel(P.data[i]!, s, a, nq, den), a, nq, den);
+      for (let c = 0; c <= nq; c++) table[c] = lnqValueKernel(c, a, nq, den);
+      for (let i = 0; i < q.length; i++) {
+        if (P.data[i]! >= s) { q[i] = table[nq]!; continue; }
+        const c = roundHalfEven(f32(f32(num[i]! / den) * nq));
+        q[i] = table[c < 0 ? 0 : c > nq ? nq : c]!;
+      }
       return lpLossMean(matmulBatchedF32(q, P.shape, V), ref, p);
     };
     const r = brentBounded(objective, lo, xmax);
