@@ -5,7 +5,7 @@
  * Heavy searches see a deterministic subsample of each batch (documented in docs/quantization-plan.md):
  * rows for HLUQ, windows/batch rows for LNQ / AGQ, elements for the AvgMSEFast key range.
  */
-import { specRequire, type Tensor } from '../tensor';
+import { requireFinite, specRequire, type Tensor } from '../tensor';
 import { fakeQuantPerTensor, qRange } from '../quant/uniform';
 import { fakeQuantCag } from '../quant/cag';
 import { fakeQuantHluqTensor, type HluqParams } from '../quant/hluq';
@@ -156,34 +156,140 @@ export function initSiteObserver(q: ActQuantizer, bits: number): SiteObserver {
 }
 
 /**
- * Fold one calibration batch into a site's observer.
- * @paper AHCQ-SAM:v4 §5.3 (METHOD.md §2.4, §3.2, §3.4, §4.2)
- * @source AHCQ-SAM-code sam/ahcqsam/quantization/observer.py (AvgMinMax, AvgMinMaxGroup, AvgMSEFast, HybridParam, LogTransform, LogAvgMSEFast)
- * @equation state' = observe(state, batch)
- * @deviation HLUQ, LNQ, AGQ and AvgMSEFast see a deterministic subsample of each batch and only the
- *   first `budget.searchBatches` batches of a site (`budget`)
- * @precision as the calib observers
+ * What one site has seen so far of the current calibration batch. A batch is one calibration image:
+ * its encoder forward and ALL its decoder prompts together (METHOD.md §2.4: "batch" = one image; all its
+ * box prompts go through the decoder together). Our decoder runs one prompt per call, so the pipeline
+ * collects a site's calls of one image here and folds them into the observer once (`flushSite`).
+ * Min/max reducers keep only the batch's running min/max (exact: the observers take min/max of the
+ * batch); searching observers keep their per-call subsample (copied: the tap's tensor may be reused).
  */
-export function observeSite(o: SiteObserver, x: Tensor, ctx: { v?: Tensor; next?: NextLinear }, opts: ObserveOptions): SiteObserver {
-  const fn = 'observeSite';
-  if (o.kind !== 'lsq' && o.kind !== 'cag' && o.st.count >= opts.budget.searchBatches) return o;
+export type PendingBatch =
+  | { readonly kind: 'minmax'; readonly lo: Float32Array; readonly hi: Float32Array }
+  | { readonly kind: 'rows'; readonly parts: readonly Tensor[]; readonly next?: NextLinear }
+  | { readonly kind: 'attn'; readonly groups: ReadonlyMap<string, { readonly P: readonly Tensor[]; readonly V: readonly Tensor[] }> };
+
+function copyTensor(t: Tensor): Tensor {
+  return { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.data as Float32Array) };
+}
+
+/** Concatenate tensors [a_i, ...rest] along the leading axis → [Σa_i, ...rest]. */
+function concatLeading(parts: readonly Tensor[]): Tensor {
+  if (parts.length === 1) return parts[0]!;
+  const rest = parts[0]!.shape.slice(1);
+  let n = 0, lead = 0;
+  for (const t of parts) { n += t.data.length; lead += t.shape[0]!; }
+  const data = new Float32Array(n);
+  let off = 0;
+  for (const t of parts) { data.set(t.data as Float32Array, off); off += t.data.length; }
+  return { dtype: 'float32', shape: [lead, ...rest], data };
+}
+
+/** True when a searching observer has folded in its budget of batches (later batches are skipped). */
+function saturated(o: SiteObserver, opts: ObserveOptions): boolean {
+  return o.kind !== 'lsq' && o.kind !== 'cag' && o.st.count >= opts.budget.searchBatches;
+}
+
+/**
+ * Add one forward call's tensor of a site to the site's pending batch (undefined: nothing to keep).
+ * @paper AHCQ-SAM:v4 §5.3 (METHOD.md §2.4 batch definition)
+ * @source AHCQ-SAM-code sam/ahcqsam/solver/test_quant.py (calibration forwards one image with all its boxes)
+ * @equation minmax: lo ← min(lo, min x), hi ← max(hi, max x) (per tensor for lsq, per last-axis channel for cag);
+ *   searches: parts ← parts ∪ {subsample(x)}
+ * @deviation prompts of one image are observed as one batch although our decoder runs them one at a time
+ *   (same min/max; searches see a subsample of the union, see flushSite); attention probabilities of prompts
+ *   with different token counts form separate batches (they cannot be stacked)
+ * @precision exact (min/max, copies)
+ */
+export function collectSite(o: SiteObserver, pending: PendingBatch | undefined, x: Tensor, ctx: { v?: Tensor; next?: NextLinear }, opts: ObserveOptions): PendingBatch | undefined {
+  const fn = 'collectSite';
+  if (saturated(o, opts)) return undefined;
   switch (o.kind) {
     case 'lsq':
-      return { kind: 'lsq', st: observeAvgMinMax(o.st, x) };
+    case 'cag': {
+      specRequire(x.shape.length >= 1 && x.data.length > 0, { fn, what: 'x', rule: 'be non-empty with rank ≥ 1', got: x.shape });
+      requireFinite(fn, 'x', x.data);
+      const C = o.kind === 'lsq' ? 1 : x.shape[x.shape.length - 1]!;
+      const prev = pending?.kind === 'minmax' ? pending : undefined;
+      specRequire(prev === undefined || prev.lo.length === C, { fn, what: 'x.shape[-1]', rule: `equal the channels seen earlier in this batch (${prev?.lo.length})`, got: C });
+      const lo = prev ? Float32Array.from(prev.lo) : new Float32Array(C).fill(Infinity);
+      const hi = prev ? Float32Array.from(prev.hi) : new Float32Array(C).fill(-Infinity);
+      const d = x.data;
+      for (let i = 0; i < d.length; i++) {
+        const c = C === 1 ? 0 : i % C;
+        const v = d[i]!;
+        if (v < lo[c]!) lo[c] = v;
+        if (v > hi[c]!) hi[c] = v;
+      }
+      return { kind: 'minmax', lo, hi };
+    }
     case 'lsq-mse':
-      return { kind: 'lsq-mse', st: observeAvgMseFast(o.st, subsampleElements(x, opts.budget.mseElements), { bits: opts.bits }) };
-    case 'cag':
-      return { kind: 'cag', st: observeAvgMinMaxGroup(o.st, x) };
-    case 'hluq':
-      specRequire(ctx.next !== undefined, { fn, what: 'ctx.next', rule: 'be given for an HLUQ site (the following Linear)', got: 'undefined' });
-      return { kind: 'hluq', st: observeHybridParam(o.st, subsampleRows(x, opts.budget.hluqRows), ctx.next, { bits: opts.bits, referenceCompat: opts.referenceCompat }) };
+    case 'hluq': {
+      if (o.kind === 'hluq') specRequire(ctx.next !== undefined, { fn, what: 'ctx.next', rule: 'be given for an HLUQ site (the following Linear)', got: 'undefined' });
+      const part = copyTensor(o.kind === 'hluq' ? subsampleRows(x, opts.budget.hluqRows) : subsampleElements(x, opts.budget.mseElements));
+      const prev = pending?.kind === 'rows' ? pending.parts : [];
+      return { kind: 'rows', parts: [...prev, part], next: ctx.next };
+    }
     case 'lnq':
     case 'agq': {
       specRequire(ctx.v !== undefined, { fn, what: 'ctx.v', rule: 'be given for an attention-probability site', got: 'undefined' });
       const s = subsampleAttention(x, ctx.v, opts.budget.attnElements);
-      return o.kind === 'lnq'
-        ? { kind: 'lnq', st: observeLogTransform(o.st, s.P, s.V, { bits: opts.bits }) }
-        : { kind: 'agq', st: observeLogAvgMseFast(o.st, s.P, s.V, { bits: opts.bits }) };
+      const key = `${s.P.shape[1]}x${s.P.shape[2]}x${s.V.shape[2]}`;
+      const groups = new Map(pending?.kind === 'attn' ? pending.groups : []);
+      const g = groups.get(key);
+      groups.set(key, { P: [...(g?.P ?? []), s.P], V: [...(g?.V ?? []), s.V] });
+      return { kind: 'attn', groups };
+    }
+  }
+}
+
+/**
+ * Fold a site's pending batch (one calibration image) into its observer.
+ * @paper AHCQ-SAM:v4 §5.3 (METHOD.md §2.4, §3.2, §3.3, §3.4, §4.2)
+ * @source AHCQ-SAM-code sam/ahcqsam/quantization/observer.py (one observer update per batch)
+ * @equation minmax: observe([lo; hi]) ≡ observe(batch); searches: observe(subsample(∪ parts)) with the
+ *   per-batch budget; attention: one observation per token-count group
+ * @deviation searches see a subsample of the union of the calls' subsamples (budget per batch unchanged)
+ * @precision as the calib observers
+ */
+export function flushSite(o: SiteObserver, pending: PendingBatch | undefined, opts: ObserveOptions): SiteObserver {
+  if (pending === undefined || saturated(o, opts)) return o;
+  switch (o.kind) {
+    case 'lsq':
+    case 'cag': {
+      specRequire(pending.kind === 'minmax', { fn: 'flushSite', what: 'pending.kind', rule: "be 'minmax' for a min/max site", got: pending.kind });
+      const C = pending.lo.length;
+      const data = new Float32Array(2 * C);
+      data.set(pending.lo, 0);
+      data.set(pending.hi, C);
+      const t: Tensor = { dtype: 'float32', shape: [2, C], data };
+      return o.kind === 'lsq' ? { kind: 'lsq', st: observeAvgMinMax(o.st, t) } : { kind: 'cag', st: observeAvgMinMaxGroup(o.st, t) };
+    }
+    case 'lsq-mse':
+    case 'hluq': {
+      specRequire(pending.kind === 'rows', { fn: 'flushSite', what: 'pending.kind', rule: "be 'rows' for a searching site", got: pending.kind });
+      if (o.kind === 'lsq-mse') {
+        let n = 0;
+        for (const t of pending.parts) n += t.data.length;
+        const flat = new Float32Array(n);
+        let off = 0;
+        for (const t of pending.parts) { flat.set(t.data as Float32Array, off); off += t.data.length; }
+        return { kind: 'lsq-mse', st: observeAvgMseFast(o.st, subsampleElements({ dtype: 'float32', shape: [n], data: flat }, opts.budget.mseElements), { bits: opts.bits }) };
+      }
+      const rows = subsampleRows(concatLeading(pending.parts), opts.budget.hluqRows);
+      return { kind: 'hluq', st: observeHybridParam(o.st, rows, pending.next!, { bits: opts.bits, referenceCompat: opts.referenceCompat }) };
+    }
+    case 'lnq':
+    case 'agq': {
+      specRequire(pending.kind === 'attn', { fn: 'flushSite', what: 'pending.kind', rule: "be 'attn' for an attention-probability site", got: pending.kind });
+      let cur: SiteObserver = o;
+      for (const g of pending.groups.values()) {
+        if (saturated(cur, opts)) break;
+        const s = subsampleAttention(concatLeading(g.P), concatLeading(g.V), opts.budget.attnElements);
+        cur = cur.kind === 'lnq'
+          ? { kind: 'lnq', st: observeLogTransform(cur.st, s.P, s.V, { bits: opts.bits }) }
+          : { kind: 'agq', st: observeLogAvgMseFast((cur as Extract<SiteObserver, { kind: 'agq' }>).st, s.P, s.V, { bits: opts.bits }) };
+      }
+      return cur;
     }
   }
 }

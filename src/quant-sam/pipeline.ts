@@ -14,7 +14,7 @@ import type { MethodPreset } from '../quant/presets';
 import type { Backend } from '../ops/backend';
 import type { StateDict } from '../sam/sam-decoder-types';
 import { bigAttentions, buildPlan, type ActSite, type QuantPlan } from './plan';
-import { applyActQuant, DEFAULT_BUDGET, finalizeSite, initSiteObserver, observeSite, subsampleRows, type ActParams, type SiteObserver, type SubsampleBudget } from './act-quant';
+import { applyActQuant, collectSite, DEFAULT_BUDGET, finalizeSite, flushSite, initSiteObserver, subsampleRows, type ActParams, type PendingBatch, type SiteObserver, type SubsampleBudget } from './act-quant';
 import { dequantizeWeight, quantizeWeight, weightRanges, type QuantizedWeight } from './weight-range';
 import { runDecoderLowRes, runEncoder, type ImageGeometry, type PixelPrompt, type QuantTarget, type SiteTap } from './model';
 
@@ -95,10 +95,11 @@ function withOverrides(target: QuantTarget, over: Readonly<Record<string, Tensor
 }
 
 /** Run every sample through encoder and decoder with `tap`. */
-function forEachForward(target: QuantTarget, w: { enc: Record<string, Tensor>; dec: Record<string, Tensor> | null }, samples: readonly CalibSample[], tap: SiteTap, stage: string, opts: PipelineOptions): void {
+function forEachForward(target: QuantTarget, w: { enc: Record<string, Tensor>; dec: Record<string, Tensor> | null }, samples: readonly CalibSample[], tap: SiteTap, stage: string, opts: PipelineOptions, afterSample?: () => void): void {
   samples.forEach((s, i) => {
     const emb = runEncoder(target, w.enc, s.input, tap, undefined, opts.backend);
     if (w.dec) for (const p of s.prompts) runDecoderLowRes(target, w.dec, emb, p, s.geom, tap, opts.backend);
+    afterSample?.();
     opts.onProgress?.(stage, i + 1, samples.length);
   });
 }
@@ -112,20 +113,30 @@ function calibrateActs(
   start: Map<string, SiteObserver> | null,
   stage: string,
   opts: PipelineOptions,
+  capture?: (site: string, t: Tensor) => void,
 ): Map<string, SiteObserver> {
   const bits = plan.preset.bits;
   const sites = new Map<string, ActSite>(plan.activations.map((a) => [a.site, a]));
   const obs = new Map<string, SiteObserver>(start ?? []);
   const oo = { bits, referenceCompat: plan.preset.referenceCompat, budget: opts.budget ?? DEFAULT_BUDGET };
+  // one observer update per calibration image (its encoder forward and all its decoder prompts)
+  const pending = new Map<string, PendingBatch>();
   const tap: SiteTap = (site, t, v) => {
+    capture?.(site, t);
     const a = sites.get(site);
     if (!a) return t;
     const cur = obs.get(site) ?? initSiteObserver(a.quantizer, bits);
+    obs.set(site, cur);
     const next = a.nextLinear ? { weight: (w.dec?.[`${a.nextLinear}.weight`] ?? w.enc[`${a.nextLinear}.weight`])!, bias: (w.dec?.[`${a.nextLinear}.bias`] ?? w.enc[`${a.nextLinear}.bias`]) ?? null } : undefined;
-    obs.set(site, observeSite(cur, t, { v, next }, oo));
+    const p = collectSite(cur, pending.get(site), t, { v, next }, oo);
+    if (p) pending.set(site, p);
     return t;
   };
-  forEachForward(target, w, samples, tap, stage, opts);
+  const flush = (): void => {
+    for (const [site, p] of pending) obs.set(site, flushSite(obs.get(site)!, p, oo));
+    pending.clear();
+  };
+  forEachForward(target, w, samples, tap, stage, opts, flush);
   return obs;
 }
 
@@ -212,11 +223,25 @@ export function calibrateModel(target: QuantTarget, samples: readonly CalibSampl
     return { ...EMPTY, weights: over, big };
   });
 
+  // ACNR's X_fp rows: the FP inputs of every ACNR layer, captured during activation pass #1 (the same
+  // weights and the same forward an extra FP pass would run, so the same tensors)
+  const feeds = new Map<string, string>();
+  for (const a of plan.activations) if (a.feeds) feeds.set(a.site, a.feeds);
+  const rowsPerCall = opts.acnrRowsPerCall ?? 256;
+  const push = (m: Map<string, Tensor[]>, site: string, t: Tensor): void => {
+    if (!feeds.has(site)) return;
+    const list = m.get(site) ?? [];
+    list.push(subsampleRows(t, rowsPerCall));
+    m.set(site, list);
+  };
+  const fp = new Map<string, Tensor[]>();
+  const captureFp = preset.acnr ? (site: string, t: Tensor): void => push(fp, site, t) : undefined;
+
   // (2) activation calibration #1
   const w1 = withOverrides(target, s1.weights);
   let obs1: Map<string, SiteObserver> | null = null;
   const s2 = stage('calib1', () => {
-    obs1 = calibrateActs(target, plan, w1, samples, null, 'calib1', opts);
+    obs1 = calibrateActs(target, plan, w1, samples, null, 'calib1', opts, captureFp);
     return { ...s1, acts: finalizeAll(plan, obs1, opts.seed, false) };
   });
 
@@ -224,20 +249,10 @@ export function calibrateModel(target: QuantTarget, samples: readonly CalibSampl
   const s3 = stage('acnr', () => {
     if (!preset.acnr) return s2;
     const layers = plan.weights.filter((l) => l.acnr);
-    const feeds = new Map<string, string>();
-    for (const a of plan.activations) if (a.feeds) feeds.set(a.site, a.feeds);
-    const rowsPerCall = opts.acnrRowsPerCall ?? 256;
-    // per-channel CAG while measuring ΔX (METHOD.md §11 item 7)
-    const obsPc = obs1 ?? calibrateActs(target, plan, w1, samples, null, 'acnr-recalib', opts);
+    // per-channel CAG while measuring ΔX (METHOD.md §11 item 7); a resumed run replays pass #1 (and its capture)
+    const obsPc = obs1 ?? calibrateActs(target, plan, w1, samples, null, 'acnr-recalib', opts, captureFp);
     const actsPc = finalizeAll(plan, obsPc, opts.seed, true);
-    const fp = new Map<string, Tensor[]>(), qd = new Map<string, Tensor[]>();
-    const push = (m: Map<string, Tensor[]>, site: string, t: Tensor): void => {
-      if (!feeds.has(site)) return;
-      const list = m.get(site) ?? [];
-      list.push(subsampleRows(t, rowsPerCall));
-      m.set(site, list);
-    };
-    forEachForward(target, w1, samples, (site, t) => { push(fp, site, t); return t; }, 'acnr-capture-fp', opts);
+    const qd = new Map<string, Tensor[]>();
     forEachForward(target, w1, samples, quantTap(actsPc, preset.referenceCompat, (site, _raw, q) => push(qd, site, q)), 'acnr-capture-q', opts);
     const over: Record<string, Tensor> = { ...s2.weights };
     const log: Record<string, AcnrLog> = {};
