@@ -17,6 +17,8 @@ export interface Arena {
   readonly memory: WasmMemory;
   readonly base: number;
   top: number;
+  /** Buffer objects this memory had before each growth (a shared memory's old buffers stay valid views of it). */
+  readonly pastBuffers: WeakSet<ArrayBufferLike>;
 }
 
 // CONSTANTS
@@ -41,7 +43,7 @@ export function createArena(initialPages = 256, maxPages = MAX_PAGES, base = 102
   specRequire(Number.isInteger(initialPages) && initialPages >= 1 && initialPages <= maxPages, { fn, what: 'initialPages', rule: `be an integer in [1, maxPages=${maxPages}]`, got: initialPages });
   specRequire(Number.isInteger(maxPages) && maxPages <= MAX_PAGES, { fn, what: 'maxPages', rule: `be an integer ≤ ${MAX_PAGES}`, got: maxPages });
   const memory = new wasm.Memory({ initial: initialPages, maximum: maxPages, shared: true });
-  return { memory, base, top: base };
+  return { memory, base, top: base, pastBuffers: new WeakSet() };
 }
 
 /**
@@ -65,6 +67,7 @@ export function alloc(arena: Arena, bytes: number, align = 64): number {
     const need = Math.ceil((end - have) / WASM_PAGE);
     // grow at least by half of the current size to amortise growth
     const grow = Math.max(need, Math.min(Math.ceil(have / WASM_PAGE / 2), MAX_PAGES - have / WASM_PAGE));
+    arena.pastBuffers.add(arena.memory.buffer);
     arena.memory.grow(grow);
   }
   arena.top = end;
@@ -100,6 +103,17 @@ export function release(arena: Arena, m: number): void {
  */
 export function f32At(arena: Arena, ptr: number, n: number): Float32Array {
   return new Float32Array(arena.memory.buffer, ptr, n);
+}
+
+/**
+ * The byte address of `data` when it is a view into this arena's memory, otherwise −1.
+ * @source (allocator; WebAssembly threads: growing a shared memory does not detach its old buffers)
+ * @deviation none
+ * @precision exact
+ */
+export function arenaAddress(arena: Arena, data: ArrayBufferView): number {
+  const buf = data.buffer;
+  return buf === arena.memory.buffer || arena.pastBuffers.has(buf) ? data.byteOffset : -1;
 }
 
 /**

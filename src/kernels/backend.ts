@@ -17,10 +17,11 @@ import { normalizeAxis, requireInput, requirePair, requirePositiveInt, requireRa
 import { requireEpsilon } from '../ops/layer-norm';
 import { numel, requireShape, specRequire, type Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
+import { inputAddress, newF32, produceF32, residentScope } from './resident';
 import { conv2dDepthwise, conv2dDepthwiseWasm, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
 import { fastAdd, fastInterpolateBilinear, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from './elementwise';
-import { geluInPlace, geluRows, layerNormRows, softmaxRows } from './rows';
+import { geluInPlace, geluRows, layerNormRows, softmaxInPlace, softmaxRows } from './rows';
 import { createKernelRuntime, disposeKernelRuntime, type KernelRuntime, type RuntimeOptions } from './runtime';
 
 // TYPES
@@ -36,11 +37,24 @@ export interface FastBackend extends Backend {
 
 // MAIN
 
-/** Copy a JS float array into scratch arena memory; returns the byte address. */
-function copyIn(rt: KernelRuntime, data: Float32Array): number {
-  const p = alloc(rt.arena, data.length * 4);
-  f32At(rt.arena, p, data.length).set(data);
-  return p;
+/**
+ * A weight-derived arena object (pack, padded bias) from `cache`, built persistently when no resident
+ * scope is open; inside a scope a miss builds it transiently in the caller's scratch space and queues
+ * the persistent build for after the outermost scope (the cache never points into scope memory).
+ */
+function cachedArena<T>(rt: KernelRuntime, cache: WeakMap<Float32Array, T>, key: Float32Array, ok: (v: T) => boolean, build: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined && ok(hit)) return hit;
+  if (rt.resident.depth === 0) {
+    const v = build();
+    cache.set(key, v);
+    return v;
+  }
+  rt.resident.pending.push(() => {
+    const h = cache.get(key);
+    if (h === undefined || !ok(h)) cache.set(key, build());
+  });
+  return build();
 }
 
 /** fast `linear`: x [..., K] · Wᵀ + b with W [N, K] prepacked once per weight (and bias) array. */
@@ -58,59 +72,45 @@ function fastLinear(rt: KernelRuntime, cache: WeakMap<Float32Array, PackedF32>, 
     requireShape(fn, 'bias', bias, [N]);
   }
   const M = numel(x.shape.slice(0, -1));
-  // (1) weights: packed once into the persistent part of the arena (before the scratch mark)
-  let packed = cache.get(weight.data);
-  if (!packed || packed.K !== K || packed.N !== N) {
-    packed = packF32(rt, weight.data, K, N, 'nk');
-    cache.set(weight.data, packed);
-  }
-  let biasPtr = 0;
-  if (bias) {
-    biasPtr = biasCache.get(bias.data) ?? 0;
-    if (!biasPtr) {
-      biasPtr = alloc(rt.arena, packed.panels * 32);
-      const bv = f32At(rt.arena, biasPtr, packed.panels * 8);
-      bv.fill(0);
-      bv.set(bias.data);
-      biasCache.set(bias.data, biasPtr);
-    }
-  }
-  // (2) activations: scratch
-  const m0 = mark(rt.arena);
-  try {
-    const a = copyIn(rt, x.data);
-    const c = alloc(rt.arena, M * N * 4);
+  // weights packed once into the persistent part of the arena (below every scratch mark and scope)
+  const wd = weight.data as Float32Array;
+  const packOf = (): PackedF32 => cachedArena(rt, cache, wd, (p) => p.K === K && p.N === N, () => packF32(rt, wd, K, N, 'nk'));
+  const biasOf = (panels: number): number => !bias ? 0 : cachedArena(rt, biasCache, bias.data as Float32Array, () => true, () => {
+    const p = alloc(rt.arena, panels * 32);
+    const bv = f32At(rt.arena, p, panels * 8);
+    bv.fill(0);
+    bv.set(bias.data);
+    return p;
+  });
+  const pre = rt.resident.depth === 0 ? packOf() : undefined;
+  const preBias = pre ? biasOf(pre.panels) : 0;
+  const data = produceF32(rt, M * N, (c) => {
+    const packed = pre ?? packOf();
+    const biasPtr = pre ? preBias : biasOf(packed.panels);
+    const a = inputAddress(rt, x.data as Float32Array);
     gemmF32Batch(rt, [{ a, lda: K, packed: { ...packed, biasPtr }, c, ldc: N, m: M }]);
     if (gelu) geluInPlace(rt, c, M * N);
-    return { dtype: 'float32', shape: [...x.shape.slice(0, -1), N], data: f32At(rt.arena, c, M * N).slice() }; // [..., N]
-  } finally {
-    release(rt.arena, m0);
-  }
+  });
+  return { dtype: 'float32', shape: [...x.shape.slice(0, -1), N], data }; // [..., N]
 }
 
-/** Validate a batched matmul and compute it into scratch arena memory (caller holds the mark); returns the byte address of C and its shape. */
-function matmulInArena(rt: KernelRuntime, a: Tensor, b: Tensor): { c: number; shape: number[]; M: number; N: number; nb: number } {
-  const { M, K, N, aBatch, bBatch, batch, nb, ia, ib } = matmulGeometry(a, b);
-  const aPtr = copyIn(rt, a.data);
+/** Validate a batched matmul and compute it at byte address `c` with row stride `ldc` (caller holds a mark for the scratch B packs). */
+function matmulInto(rt: KernelRuntime, a: Tensor, b: Tensor, c: number, ldc: number): void {
+  const { M, K, N, bBatch, nb, ia, ib } = matmulGeometry(a, b);
+  const aPtr = inputAddress(rt, a.data as Float32Array);
   const nbB = numel(bBatch);
   const packs: PackedF32[] = [];
-  for (let t = 0; t < nbB; t++) packs.push(packF32(rt, b.data.subarray(t * K * N, (t + 1) * K * N), K, N, 'kn'));
-  const c = alloc(rt.arena, nb * M * N * 4);
+  for (let t = 0; t < nbB; t++) packs.push(packF32(rt, (b.data as Float32Array).subarray(t * K * N, (t + 1) * K * N), K, N, 'kn'));
   const tasks: GemmF32Task[] = [];
-  for (let t = 0; t < nb; t++) tasks.push({ a: aPtr + ia[t]! * M * K * 4, lda: K, packed: packs[ib[t]!]!, c: c + t * M * N * 4, ldc: N, m: M });
+  for (let t = 0; t < nb; t++) tasks.push({ a: aPtr + ia[t]! * M * K * 4, lda: K, packed: packs[ib[t]!]!, c: c + t * M * ldc * 4, ldc, m: M });
   gemmF32Batch(rt, tasks);
-  return { c, shape: [...batch, M, N], M, N, nb };
 }
 
 /** fast `matmul`: batched [..., M, K] × [..., K, N] with NumPy batch broadcasting; B packed per call. */
 function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
-  const m0 = mark(rt.arena);
-  try {
-    const { c, shape, M, N, nb } = matmulInArena(rt, a, b);
-    return { dtype: 'float32', shape, data: f32At(rt.arena, c, nb * M * N).slice() }; // [..., M, N]
-  } finally {
-    release(rt.arena, m0);
-  }
+  const { M, N, batch, nb } = matmulGeometry(a, b);
+  const data = produceF32(rt, nb * M * N, (c) => matmulInto(rt, a, b, c, N));
+  return { dtype: 'float32', shape: [...batch, M, N], data }; // [..., M, N]
 }
 
 /**
@@ -123,33 +123,38 @@ function fastMatmul(rt: KernelRuntime, a: Tensor, b: Tensor): Tensor {
  * @precision as fastMatmul then fastSoftmax; the scale/bias step is bit-identical to scaleAdd
  */
 function fastAttentionProbs(rt: KernelRuntime, q: Tensor, kT: Tensor, s: number, bias?: Tensor): Tensor {
-  const m0 = mark(rt.arena);
-  try {
-    const { c, shape, M, N, nb } = matmulInArena(rt, q, kT);
-    const okBias = bias === undefined || (bias.dtype === 'float32' && bias.shape.every((d) => Number.isInteger(d) && d >= 1) && bias.shape.length <= shape.length &&
-      bias.shape.every((d, i) => d === shape[shape.length - bias.shape.length + i]));
-    specRequire(typeof s === 'number' && Number.isFinite(s), { fn: 'scale', what: 's', rule: 'be a finite number', got: s });
-    const n = nb * M * N;
-    if (!okBias) {
-      const logits: Tensor = { dtype: 'float32', shape, data: f32At(rt.arena, c, n).slice() };
-      return fastSoftmax(rt, fastScaleAdd(logits, s, bias!), { axis: -1 });
-    }
-    const v = f32At(rt.arena, c, n);
+  const { M, N, batch, nb } = matmulGeometry(q, kT);
+  const shape = [...batch, M, N];
+  const okBias = bias === undefined || (bias.dtype === 'float32' && bias.shape.every((d) => Number.isInteger(d) && d >= 1) && bias.shape.length <= shape.length &&
+    bias.shape.every((d, i) => d === shape[shape.length - bias.shape.length + i]) && bias.data.length % N === 0);
+  specRequire(typeof s === 'number' && Number.isFinite(s), { fn: 'scale', what: 's', rule: 'be a finite number', got: s });
+  if (!okBias) return fastSoftmax(rt, fastScaleAdd(fastMatmul(rt, q, kT), s, bias!, (n) => newF32(rt, n)), { axis: -1 });
+  const R = nb * M;
+  const Np = Math.ceil(N / 4) * 4;
+  const data = produceF32(rt, R * N, (y) => {
+    // logits at row stride Np (padding lanes −∞ for the softmax kernel), straight into y when N = Np
+    const lp = Np === N ? y : alloc(rt.arena, R * Np * 4);
+    matmulInto(rt, q, kT, lp, Np);
+    const v = f32At(rt.arena, lp, R * Np);
     const sf = Math.fround(s);
-    if (bias === undefined) {
-      for (let i = 0; i < n; i++) v[i] = v[i]! * sf;
-    } else {
-      const bd = bias.data as Float32Array;
-      const L = bd.length;
-      for (let r = 0; r < n / L; r++) {
-        const o = r * L;
-        for (let j = 0; j < L; j++) v[o + j] = Math.fround(v[o + j]! * sf) + bd[j]!;
+    const bd = bias === undefined ? undefined : (bias.data as Float32Array);
+    const L = bd === undefined ? N : bd.length; // the bias repeats every L/N rows
+    for (let r = 0; r < R; r++) {
+      const o = r * Np;
+      if (bd === undefined) for (let j = 0; j < N; j++) v[o + j] = v[o + j]! * sf;
+      else {
+        const bo = ((r * N) % L);
+        for (let j = 0; j < N; j++) v[o + j] = Math.fround(v[o + j]! * sf) + bd[bo + j]!;
       }
+      for (let j = N; j < Np; j++) v[o + j] = -Infinity;
     }
-    return { dtype: 'float32', shape, data: softmaxRows(rt, v, n / N, N) };
-  } finally {
-    release(rt.arena, m0);
-  }
+    softmaxInPlace(rt, lp, R, Np);
+    if (lp !== y) {
+      const out = f32At(rt.arena, y, R * N);
+      for (let r = 0; r < R; r++) out.set(v.subarray(r * Np, r * Np + N), r * N);
+    }
+  });
+  return { dtype: 'float32', shape, data };
 }
 
 /** fast `conv2d`: validation as the reference op, then depthwise direct or GEMM over packed im2col panels. */
@@ -161,7 +166,7 @@ function fastConv2d(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor |
     ? conv2dGemm(rt, x, weight, bias, g, gelu)
     : O === C && sh === 1 && sw === 1
       ? conv2dDepthwiseWasm(rt, x, weight, bias, g, gelu)
-      : conv2dDepthwise(x, weight, bias, g);
+      : conv2dDepthwise(x, weight, bias, g, (n) => newF32(rt, n));
   if (gelu && depthwise && !(O === C && sh === 1 && sw === 1)) data = geluRows(rt, data);
   return { dtype: 'float32', shape: [N, O, Ho, Wo], data }; // [N, O, Ho, Wo]
 }
@@ -206,6 +211,7 @@ function fastLayerNorm(rt: KernelRuntime, x: Tensor, gamma: Tensor, beta: Tensor
  * @equation y[b,o,h·kh+i,w·kw+j] = b_o + Σ_c x[b,c,h,w]·W[c,o,i,j]
  */
 function fastConvTranspose2d(
+  rt: KernelRuntime,
   be: { linear: Backend['linear'] },
   tCache: WeakMap<Float32Array, Tensor>,
   x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: ConvTranspose2dAttrs,
@@ -226,10 +232,11 @@ function fastConvTranspose2d(
     wt = { dtype: 'float32', shape: [O * KH * KW, C], data: d };
     tCache.set(weight.data as Float32Array, wt);
   }
-  const xt = fastPermute(x, [0, 2, 3, 1]); // [B, H, W, C]
+  const newOut = (n: number): Float32Array => newF32(rt, n);
+  const xt = fastPermute(x, [0, 2, 3, 1], newOut); // [B, H, W, C]
   const g = be.linear({ dtype: 'float32', shape: [B * H * W, C], data: xt.data as Float32Array }, wt); // [B·H·W, O·kh·kw]
   const Ho = H * KH, Wo = W * KW;
-  const y = new Float32Array(B * O * Ho * Wo);
+  const y = newOut(B * O * Ho * Wo);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       for (let w = 0; w < W; w++) {
@@ -255,7 +262,7 @@ function fastConvTranspose2d(
  * @deviation none
  * @precision bit-identical to the reference
  */
-function fastDenseImagePe(cache: WeakMap<Float32Array, Map<string, Tensor>>, gaussian: Tensor, size: readonly [number, number]): Tensor {
+function fastDenseImagePe(rt: KernelRuntime, cache: WeakMap<Float32Array, Map<string, Tensor>>, gaussian: Tensor, size: readonly [number, number]): Tensor {
   const key = `${size?.[0]}x${size?.[1]}`;
   const data = gaussian?.data;
   let hit = data instanceof Float32Array ? cache.get(data)?.get(key) : undefined;
@@ -267,7 +274,9 @@ function fastDenseImagePe(cache: WeakMap<Float32Array, Map<string, Tensor>>, gau
       cache.set(data, m);
     }
   }
-  return { dtype: hit.dtype, shape: [...hit.shape], data: hit.data.slice() } as Tensor;
+  const copy = newF32(rt, hit.data.length);
+  copy.set(hit.data);
+  return { dtype: hit.dtype, shape: [...hit.shape], data: copy } as Tensor;
 }
 
 /**
@@ -287,6 +296,7 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
   const tCache = new WeakMap<Float32Array, Tensor>();
   const peCache = new WeakMap<Float32Array, Map<string, Tensor>>();
   const linearFast: Backend['linear'] = (x, weight, bias) => fastLinear(rt, cache, biasCache, x, weight, bias);
+  const newOut = (n: number): Float32Array => newF32(rt, n);
   return {
     name: `fast-wasm-simd-${rt.threads}t${rt.fma ? '-fma' : ''}`,
     runtime: rt,
@@ -295,21 +305,22 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     conv2dGelu: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs, true),
     matmul: (a, b) => fastMatmul(rt, a, b),
     conv2d: (x, weight, bias, attrs) => fastConv2d(rt, x, weight, bias, attrs),
-    convTranspose2d: (x, weight, bias, attrs) => fastConvTranspose2d({ linear: linearFast }, tCache, x, weight, bias, attrs),
+    convTranspose2d: (x, weight, bias, attrs) => fastConvTranspose2d(rt, { linear: linearFast }, tCache, x, weight, bias, attrs),
     layerNorm: (x, gamma, beta, attrs) => fastLayerNorm(rt, x, gamma, beta, attrs),
     layerNorm2d,
     gelu: (x) => fastGelu(rt, x),
     softmax: (x, attrs) => fastSoftmax(rt, x, attrs),
-    denseImagePe: (gaussian, size) => fastDenseImagePe(peCache, gaussian, size),
-    interpolateBilinear: fastInterpolateBilinear,
+    denseImagePe: (gaussian, size) => fastDenseImagePe(rt, peCache, gaussian, size),
+    interpolateBilinear: (x, attrs) => fastInterpolateBilinear(x, attrs, newOut),
     attentionProbs: (q, kT, scale, bias) => fastAttentionProbs(rt, q, kT, scale, bias),
-    add: fastAdd,
-    scaleAdd: fastScaleAdd,
-    scale: fastScale,
-    relu: fastRelu,
-    permute: fastPermute,
-    slice: fastSlice,
-    pad: fastPad,
+    add: (a, b) => fastAdd(a, b, newOut),
+    scaleAdd: (x, s, b) => fastScaleAdd(x, s, b, newOut),
+    scale: (x, s) => fastScale(x, s, newOut),
+    relu: (x) => fastRelu(x, newOut),
+    permute: (x, perm) => fastPermute(x, perm, newOut),
+    slice: (x, starts, ends) => fastSlice(x, starts, ends, newOut),
+    pad: (x, pads, value) => fastPad(x, pads, value, newOut),
+    scoped: (body) => residentScope(rt, body),
     dispose: () => disposeKernelRuntime(rt),
   };
 }

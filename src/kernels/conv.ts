@@ -8,7 +8,8 @@
  * kh×kw kernel, Ho×Wo output, P = Ho·Wo output positions, Kc = Cg·kh·kw reduction length.
  */
 import type { Tensor } from '../tensor';
-import { alloc, f32At, mark, release } from './arena';
+import { alloc, f32At } from './arena';
+import { produceF32 } from './resident';
 import { gemmF32Batch, type GemmF32Task, type PackedF32 } from './gemm';
 import { GEMM_NR, PANEL_STEP_BYTES } from './gemm-kernel';
 import { geluInPlace } from './rows';
@@ -113,23 +114,20 @@ export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: T
   const Og = O / G;
   const P = Ho * Wo;
   const Kc = Cg * kh * kw;
-  let out: Float32Array | undefined;
-  const m0 = mark(rt.arena);
-  try {
+  return produceF32(rt, N * O * P, (cPtr) => {
     const wPtr = alloc(rt.arena, O * Kc * 4);
     f32At(rt.arena, wPtr, O * Kc).set(weight.data);
-    const cPtr = alloc(rt.arena, N * O * P * 4);
     const tasks: GemmF32Task[] = [];
     for (let n = 0; n < N; n++) {
       for (let gi = 0; gi < G; gi++) {
-        const packed = packIm2col(rt, x.data, n, gi * Cg, Cg, g);
+        const packed = packIm2col(rt, x.data as Float32Array, n, gi * Cg, Cg, g);
         tasks.push({ a: wPtr + gi * Og * Kc * 4, lda: Kc, packed, c: cPtr + (n * O + gi * Og) * P * 4, ldc: P, m: Og });
       }
     }
     gemmF32Batch(rt, tasks);
-    const c = f32At(rt.arena, cPtr, N * O * P);
-    // bias added in place in the (already touched) arena, then GELU in place, then one copy out
+    // bias added in place in the (already touched) arena, then GELU in place
     if (bias) {
+      const c = f32At(rt.arena, cPtr, N * O * P);
       for (let n = 0; n < N; n++) {
         for (let o = 0; o < O; o++) {
           const base = (n * O + o) * P;
@@ -139,11 +137,7 @@ export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: T
       }
     }
     if (gelu) geluInPlace(rt, cPtr, N * O * P);
-    out = f32At(rt.arena, cPtr, N * O * P).slice();
-  } finally {
-    release(rt.arena, m0);
-  }
-  return out;
+  });
 }
 
 /**
@@ -154,10 +148,10 @@ export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: T
  * @deviation none (same fp64 accumulation order as the reference: bias, then i, j ascending)
  * @precision fp64-accumulate, fp32-store
  */
-export function conv2dDepthwise(x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+export function conv2dDepthwise(x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry, newOut: (n: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
   const { N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
   const mult = O / C;
-  const out = new Float32Array(N * O * Ho * Wo);
+  const out = newOut(N * O * Ho * Wo);
   const xd = x.data;
   const wd = weight.data;
   for (let n = 0; n < N; n++) {
@@ -209,9 +203,7 @@ export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor
   const Wp = Math.max(W + 2 * pw, Wo4 + (kw - 1) * dw);
   const planes = N * C;
   const taps = kh * kw;
-  const out = new Float32Array(planes * Ho * Wo);
-  const m0 = mark(rt.arena);
-  try {
+  return produceF32(rt, planes * Ho * Wo, (out) => {
     // (1) zero-padded input planes [N·C, Hp, Wp]
     const xp = alloc(rt.arena, planes * Hp * Wp * 4);
     const xv = f32At(rt.arena, xp, planes * Hp * Wp);
@@ -229,8 +221,8 @@ export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor
       if (bias) bvw.set(bias.data, n * C);
       else bvw.fill(0, n * C, (n + 1) * C);
     }
-    // (3) kernel over plane ranges, one range per thread
-    const yPtr = alloc(rt.arena, planes * Ho * Wo4 * 4);
+    // (3) kernel over plane ranges, one range per thread (straight into the output when rows need no padding)
+    const yPtr = Wo4 === Wo ? out : alloc(rt.arena, planes * Ho * Wo4 * 4);
     const threads = planes * Ho * Wo * taps >= DW_PARALLEL_MIN_MACS ? rt.threads : 1;
     const share = Math.ceil(planes / threads);
     const calls = [];
@@ -246,10 +238,10 @@ export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor
     runOnThreads(rt, calls);
     if (gelu) geluInPlace(rt, yPtr, planes * Ho * Wo4);
     // (4) drop the padded output columns
-    const yv = f32At(rt.arena, yPtr, planes * Ho * Wo4);
-    for (let q = 0; q < planes * Ho; q++) out.set(yv.subarray(q * Wo4, q * Wo4 + Wo), q * Wo);
-  } finally {
-    release(rt.arena, m0);
-  }
-  return out;
+    if (yPtr !== out) {
+      const yv = f32At(rt.arena, yPtr, planes * Ho * Wo4);
+      const ov = f32At(rt.arena, out, planes * Ho * Wo);
+      for (let q = 0; q < planes * Ho; q++) ov.set(yv.subarray(q * Wo4, q * Wo4 + Wo), q * Wo);
+    }
+  });
 }

@@ -16,6 +16,9 @@ import { numel, stridesOf, type DType, type Tensor } from '../tensor';
 
 type AnyArray = Tensor<DType>['data'];
 
+/** The default output allocator: a fresh (zeroed) JS array. The fast backend passes its resident-scope allocator. */
+const newJsF32 = (n: number): Float32Array => new Float32Array(n);
+
 function isF32(x: Tensor): boolean {
   return x !== null && typeof x === 'object' && x.dtype === 'float32' && x.data instanceof Float32Array && x.shape.every((d) => Number.isInteger(d) && d >= 1) && x.data.length === numel(x.shape);
 }
@@ -45,14 +48,14 @@ function isSuffix(full: readonly number[], suffix: readonly number[]): boolean {
  * @deviation none
  * @precision bit-identical to the reference (one fp64 add of two floats, rounded once to float32)
  */
-export function fastAdd(a: Tensor, b: Tensor): Tensor {
+export function fastAdd(a: Tensor, b: Tensor, newOut: (n: number) => Float32Array = newJsF32): Tensor {
   if (!isF32(a) || !isF32(b)) return add(a, b);
   const ad = a.data as Float32Array;
   const bd = b.data as Float32Array;
   const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
   if (sameShape) {
     const n = ad.length;
-    const out = new Float32Array(n);
+    const out = newOut(n);
     for (let i = 0; i < n; i++) out[i] = ad[i]! + bd[i]!;
     return { dtype: 'float32', shape: [...a.shape], data: out };
   }
@@ -65,7 +68,7 @@ export function fastAdd(a: Tensor, b: Tensor): Tensor {
   const shape = bSuffix ? a.shape : b.shape;
   const L = small.length;
   const R = big.length / L;
-  const out = new Float32Array(big.length);
+  const out = newOut(big.length);
   // a + b with operands in their original order (addition is commutative in IEEE, but keep it literal)
   for (let r = 0; r < R; r++) {
     const o = r * L;
@@ -82,12 +85,12 @@ export function fastAdd(a: Tensor, b: Tensor): Tensor {
  * @deviation none
  * @precision bit-identical to the reference
  */
-export function fastScale(x: Tensor, s: number): Tensor {
+export function fastScale(x: Tensor, s: number, newOut: (n: number) => Float32Array = newJsF32): Tensor {
   if (!isF32(x) || typeof s !== 'number' || !Number.isFinite(s)) return scale(x, s);
   const sf = Math.fround(s);
   const xd = x.data as Float32Array;
   const n = xd.length;
-  const out = new Float32Array(n);
+  const out = newOut(n);
   for (let i = 0; i < n; i++) out[i] = xd[i]! * sf;
   return { dtype: 'float32', shape: [...x.shape], data: out };
 }
@@ -100,14 +103,14 @@ export function fastScale(x: Tensor, s: number): Tensor {
  * @deviation none
  * @precision bit-identical to the reference composition (the product is rounded to float32 first, as scale stores it)
  */
-export function fastScaleAdd(x: Tensor, s: number, b: Tensor): Tensor {
+export function fastScaleAdd(x: Tensor, s: number, b: Tensor, newOut: (n: number) => Float32Array = newJsF32): Tensor {
   if (!isF32(x) || !isF32(b) || typeof s !== 'number' || !Number.isFinite(s) || b.shape.length > x.shape.length || !isSuffix(x.shape, b.shape)) return add(scale(x, s), b);
   const sf = Math.fround(s);
   const xd = x.data as Float32Array;
   const bd = b.data as Float32Array;
   const L = bd.length;
   const R = xd.length / L;
-  const out = new Float32Array(xd.length);
+  const out = newOut(xd.length);
   for (let r = 0; r < R; r++) {
     const o = r * L;
     for (let j = 0; j < L; j++) out[o + j] = Math.fround(xd[o + j]! * sf) + bd[j]!;
@@ -122,11 +125,11 @@ export function fastScaleAdd(x: Tensor, s: number, b: Tensor): Tensor {
  * @deviation none
  * @precision exact
  */
-export function fastRelu(x: Tensor): Tensor {
+export function fastRelu(x: Tensor, newOut: (n: number) => Float32Array = newJsF32): Tensor {
   if (!isF32(x)) return relu(x);
   const xd = x.data as Float32Array;
   const n = xd.length;
-  const out = new Float32Array(n);
+  const out = newOut(n);
   for (let i = 0; i < n; i++) {
     const v = xd[i]!;
     out[i] = v > 0 ? v : v !== v ? NaN : 0;
@@ -240,7 +243,7 @@ function blockedTranspose(src: AnyArray, base: number, sizes: number[], strides:
  * @deviation none
  * @precision exact (copy)
  */
-export function fastPermute<D extends DType>(x: Tensor<D>, perm: readonly number[]): Tensor<D> {
+export function fastPermute<D extends DType>(x: Tensor<D>, perm: readonly number[], newOut: (n: number) => Float32Array = newJsF32): Tensor<D> {
   const rank = x?.shape?.length ?? -1;
   const ok = rank >= 1 && Array.isArray(perm) && perm.length === rank && new Set(perm).size === rank && perm.every((p) => Number.isInteger(p) && p >= 0 && p < rank) && x.data.length === numel(x.shape);
   if (!ok || x.data.length === 0) return permute(x, perm);
@@ -248,7 +251,7 @@ export function fastPermute<D extends DType>(x: Tensor<D>, perm: readonly number
   const inStr = stridesOf(x.shape);
   const c = coalesce(shape, perm.map((p) => inStr[p]!));
   const n = x.data.length;
-  const out = new (x.data.constructor as new (n: number) => typeof x.data)(n);
+  const out = x.data instanceof Float32Array ? (newOut(n) as typeof x.data) : new (x.data.constructor as new (n: number) => typeof x.data)(n);
   stridedCopy(x.data, 0, c.sizes, c.strides, out, 0, stridesOf(c.sizes));
   return { dtype: x.dtype, shape, data: out };
 }
@@ -260,7 +263,7 @@ export function fastPermute<D extends DType>(x: Tensor<D>, perm: readonly number
  * @deviation none
  * @precision exact (copy)
  */
-export function fastSlice(x: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
+export function fastSlice(x: Tensor, starts: readonly number[], ends: readonly number[], newOut: (n: number) => Float32Array = newJsF32): Tensor {
   if (!isF32(x)) return slice(x, starts, ends);
   const rank = x.shape.length;
   const ok = Array.isArray(starts) && Array.isArray(ends) && starts.length === rank && ends.length === rank &&
@@ -271,7 +274,7 @@ export function fastSlice(x: Tensor, starts: readonly number[], ends: readonly n
   let base = 0;
   for (let d = 0; d < rank; d++) base += starts[d]! * inStr[d]!;
   const c = coalesce(shape, [...inStr]);
-  const out = new Float32Array(numel(shape));
+  const out = newOut(numel(shape));
   stridedCopy(x.data, base, c.sizes, c.strides, out, 0, stridesOf(c.sizes));
   return { dtype: 'float32', shape, data: out };
 }
@@ -283,15 +286,15 @@ export function fastSlice(x: Tensor, starts: readonly number[], ends: readonly n
  * @deviation none
  * @precision exact (copy)
  */
-export function fastPad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
+export function fastPad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0, newOut: (n: number) => Float32Array = newJsF32): Tensor {
   if (!isF32(x)) return pad(x, pads, value);
   const rank = x.shape.length;
   const ok = Array.isArray(pads) && pads.length === rank && pads.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 0)) &&
     typeof value === 'number' && !Number.isNaN(value);
   if (!ok) return pad(x, pads, value);
   const shape = x.shape.map((s, d) => s + pads[d]![0] + pads[d]![1]);
-  const out = new Float32Array(numel(shape));
-  if (value !== 0) out.fill(value);
+  const out = newOut(numel(shape));
+  out.fill(value); // the allocator may hand back reused memory
   const outStr = stridesOf(shape);
   let base = 0;
   for (let d = 0; d < rank; d++) base += pads[d]![0] * outStr[d]!;
@@ -333,7 +336,7 @@ export function fastPad(x: Tensor, pads: readonly (readonly [number, number])[],
  * @deviation none
  * @precision bit-identical to the reference (same fp64 operations in the same order, one fp32 store)
  */
-export function fastInterpolateBilinear(x: Tensor, attrs: InterpolateBilinearAttrs): Tensor {
+export function fastInterpolateBilinear(x: Tensor, attrs: InterpolateBilinearAttrs, newOut: (n: number) => Float32Array = newJsF32): Tensor {
   const size = attrs?.size;
   const ok = isF32(x) && x.shape.length === 4 && Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v >= 1);
   if (!ok) return interpolateBilinear(x, attrs);
@@ -342,7 +345,7 @@ export function fastInterpolateBilinear(x: Tensor, attrs: InterpolateBilinearAtt
   const th = bilinearTaps(H, Ho);
   const tw = bilinearTaps(W, Wo);
   const xd = x.data as Float32Array;
-  const out = new Float32Array(N * C * Ho * Wo);
+  const out = newOut(N * C * Ho * Wo);
   const hrow = new Float64Array(H * Wo);
   const done = new Uint8Array(H);
   for (let nc = 0; nc < N * C; nc++) {

@@ -5,7 +5,8 @@
  *
  * Legend: R rows, C row length, Cp = ⌈C/4⌉·4 padded row length.
  */
-import { alloc, f32At, mark, release } from './arena';
+import { alloc, f32At } from './arena';
+import { inputAddress, produceF32 } from './resident';
 import type { PoolCall } from './pool';
 import { runOnThreads, type KernelRuntime, type KernelName } from './runtime';
 
@@ -42,16 +43,10 @@ function run(rt: KernelRuntime, name: KernelName, calls: number[][]): void {
 export function geluRows(rt: KernelRuntime, x: Float32Array): Float32Array {
   const n = x.length;
   const nv = Math.ceil(n / 4);
-  const m0 = mark(rt.arena);
-  try {
-    const xp = alloc(rt.arena, nv * 16);
-    const yp = alloc(rt.arena, nv * 16);
-    f32At(rt.arena, xp, n).set(x);
+  return produceF32(rt, n, (yp) => {
+    const xp = inputAddress(rt, x); // the kernel reads ⌈n/4⌉ vectors: allocations carry 64 bytes of slack
     run(rt, 'gelu', split(nv, rt.threads, n >= ROWS_PARALLEL_MIN).map(([s, c]) => [xp + s * 16, yp + s * 16, c]));
-    return f32At(rt.arena, yp, n).slice();
-  } finally {
-    release(rt.arena, m0);
-  }
+  });
 }
 
 /**
@@ -67,24 +62,32 @@ export function geluInPlace(rt: KernelRuntime, ptr: number, n: number): void {
   run(rt, 'gelu', split(nv, rt.threads, n >= ROWS_PARALLEL_MIN).map(([s, c]) => [ptr + s * 16, ptr + s * 16, c]));
 }
 
-/** Copy [R, C] into [R, Cp] at ptr, padding with `fill`. */
+/** The address of x [R, C] as [R, Cp]: in place when Cp = C (resident or copied), otherwise copied with `fill` padding. */
 function putPadded(rt: KernelRuntime, x: Float32Array, R: number, C: number, Cp: number, fill: number): number {
+  if (Cp === C) return inputAddress(rt, x);
   const p = alloc(rt.arena, R * Cp * 4);
   const v = f32At(rt.arena, p, R * Cp);
-  if (Cp === C) v.set(x);
-  else for (let r = 0; r < R; r++) {
+  for (let r = 0; r < R; r++) {
     v.set(x.subarray(r * C, (r + 1) * C), r * Cp);
     v.fill(fill, r * Cp + C, (r + 1) * Cp);
   }
   return p;
 }
 
-function getPadded(rt: KernelRuntime, p: number, R: number, C: number, Cp: number): Float32Array {
-  const v = f32At(rt.arena, p, R * Cp);
-  if (Cp === C) return v.slice();
-  const out = new Float32Array(R * C);
-  for (let r = 0; r < R; r++) out.set(v.subarray(r * Cp, r * Cp + C), r * C);
-  return out;
+/** Run `kernel(xp, yp)` over rows padded to Cp and return the [R, C] result (resident inside a scope). */
+function padded(rt: KernelRuntime, R: number, C: number, Cp: number, xp: () => number, kernel: (xp: number, yp: number) => void): Float32Array {
+  return produceF32(rt, R * C, (y) => {
+    const x = xp();
+    if (Cp === C) {
+      kernel(x, y);
+      return;
+    }
+    const yp = alloc(rt.arena, R * Cp * 4);
+    kernel(x, yp);
+    const src = f32At(rt.arena, yp, R * Cp);
+    const dst = f32At(rt.arena, y, R * C);
+    for (let r = 0; r < R; r++) dst.set(src.subarray(r * Cp, r * Cp + C), r * C);
+  });
 }
 
 /**
@@ -96,15 +99,8 @@ function getPadded(rt: KernelRuntime, p: number, R: number, C: number, Cp: numbe
  */
 export function softmaxRows(rt: KernelRuntime, x: Float32Array, R: number, C: number): Float32Array {
   const Cp = Math.ceil(C / 4) * 4;
-  const m0 = mark(rt.arena);
-  try {
-    const xp = putPadded(rt, x, R, C, Cp, -Infinity);
-    const yp = alloc(rt.arena, R * Cp * 4);
-    run(rt, 'softmax', split(R, rt.threads, R * C >= ROWS_PARALLEL_MIN).map(([s, c]) => [xp + s * Cp * 4, yp + s * Cp * 4, c, Cp / 4]));
-    return getPadded(rt, yp, R, C, Cp);
-  } finally {
-    release(rt.arena, m0);
-  }
+  return padded(rt, R, C, Cp, () => putPadded(rt, x, R, C, Cp, -Infinity), (xp, yp) =>
+    run(rt, 'softmax', split(R, rt.threads, R * C >= ROWS_PARALLEL_MIN).map(([s, c]) => [xp + s * Cp * 4, yp + s * Cp * 4, c, Cp / 4])));
 }
 
 /**
@@ -116,16 +112,31 @@ export function softmaxRows(rt: KernelRuntime, x: Float32Array, R: number, C: nu
  */
 export function layerNormRows(rt: KernelRuntime, x: Float32Array, R: number, C: number, gamma: Float32Array, beta: Float32Array, epsilon: number): Float32Array {
   const Cp = Math.ceil(C / 4) * 4;
-  const m0 = mark(rt.arena);
-  try {
-    const xp = putPadded(rt, x, R, C, Cp, 0);
-    const gp = putPadded(rt, gamma, 1, C, Cp, 0);
-    const bp = putPadded(rt, beta, 1, C, Cp, 0);
-    const yp = alloc(rt.arena, R * Cp * 4);
-    const epsBits = new Int32Array(Float32Array.of(epsilon).buffer)[0]!;
+  const epsBits = new Int32Array(Float32Array.of(epsilon).buffer)[0]!;
+  return padded(rt, R, C, Cp, () => putPadded(rt, x, R, C, Cp, 0), (xp, yp) => {
+    const gp = putVector(rt, gamma, Cp);
+    const bp = putVector(rt, beta, Cp);
     run(rt, 'layernorm', split(R, rt.threads, R * C >= ROWS_PARALLEL_MIN).map(([s, c]) => [xp + s * Cp * 4, yp + s * Cp * 4, c, Cp / 4, C, gp, bp, epsBits]));
-    return getPadded(rt, yp, R, C, Cp);
-  } finally {
-    release(rt.arena, m0);
-  }
+  });
+}
+
+/** Copy a vector into scratch, zero-padded to `Cp` floats. */
+function putVector(rt: KernelRuntime, v: Float32Array, Cp: number): number {
+  const p = alloc(rt.arena, Cp * 4);
+  const d = f32At(rt.arena, p, Cp);
+  d.fill(0);
+  d.set(v);
+  return p;
+}
+
+/**
+ * Softmax in place over `R` rows of `Cp` floats (Cp a multiple of 4) at byte address `ptr`; padding
+ * lanes of a row must hold −∞ (they come out 0).
+ * @source PyTorch torch.softmax(dim = −1)
+ * @equation yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)
+ * @deviation as softmaxRows
+ * @precision as softmaxRows
+ */
+export function softmaxInPlace(rt: KernelRuntime, ptr: number, R: number, Cp: number): void {
+  run(rt, 'softmax', split(R, rt.threads, R * Cp >= ROWS_PARALLEL_MIN).map(([s, c]) => [ptr + s * Cp * 4, ptr + s * Cp * 4, c, Cp / 4]));
 }

@@ -39,6 +39,16 @@ export interface KernelRuntime {
   /** One 128-byte scratch tile per thread (index 0 = caller). */
   readonly scratch: readonly number[];
   readonly pool: Pool | undefined;
+  /** Resident-scope state (src/kernels/resident.ts): open scopes, and persistent work deferred to the outermost exit. */
+  readonly resident: ResidentState;
+}
+
+/** Mutable state of the resident scopes of one runtime (like the arena's `top`, owned by exactly one runtime). */
+export interface ResidentState {
+  /** Number of open scopes; op outputs stay in the arena while > 0. */
+  depth: number;
+  /** Persistent allocations (weight packs) requested inside a scope, run after the outermost scope is released. */
+  readonly pending: (() => void)[];
 }
 
 // MAIN
@@ -89,7 +99,7 @@ export async function createKernelRuntime(options: RuntimeOptions = {}): Promise
   const local = table.map(([mi, name]) => instances[mi]!.exports[name] as (...args: number[]) => void);
   const scratch = Array.from({ length: threads }, () => alloc(arena, GEMM_SCRATCH_BYTES, 64));
   const pool = threads > 1 ? await createPool(threads - 1, arena.memory, modules, table) : undefined;
-  return { arena, threads, fma: useFma, fnIndex, local, scratch, pool };
+  return { arena, threads, fma: useFma, fnIndex, local, scratch, pool, resident: { depth: 0, pending: [] } };
 }
 
 /**

@@ -52,6 +52,12 @@ export interface Backend {
   readonly permute: <D extends DType>(x: Tensor<D>, perm: readonly number[]) => Tensor<D>;
   readonly slice: (x: Tensor, starts: readonly number[], ends: readonly number[]) => Tensor;
   readonly pad: (x: Tensor, pads: readonly (readonly [number, number])[], value?: number) => Tensor;
+  /**
+   * Optional: run `body` letting this backend keep the op results it produces inside in its own memory
+   * (valid until `body` returns: do not retain them); the tensor `body` returns is handed back with an
+   * ordinary lifetime. Values are identical to calling `body()` directly. Absent: use `withScope`.
+   */
+  readonly scoped?: <T extends Tensor>(body: () => T) => T;
 }
 
 // MAIN
@@ -101,5 +107,27 @@ export function conv2dGelu(x: Tensor, weight: Tensor, bias: Tensor | undefined, 
   return gelu(conv2d(x, weight, bias, attrs));
 }
 
+/**
+ * Run `body` in the backend's resident scope when it has one (`Backend.scoped`), else call it directly.
+ * @source this project (backend seam)
+ * @equation withScope(be, f) = f()
+ * @deviation none
+ * @precision exact
+ */
+export function withScope<T extends Tensor>(be: Backend, body: () => T): T {
+  return be.scoped ? be.scoped(body) : body();
+}
+
+/**
+ * The reference backend's scope: a plain call (its results are ordinary JS arrays).
+ * @source this project (backend seam)
+ * @equation scoped(f) = f()
+ * @deviation none
+ * @precision exact
+ */
+export function plainScope<T extends Tensor>(body: () => T): T {
+  return body();
+}
+
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', scoped: plainScope, linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };

@@ -24,7 +24,7 @@
  *   - every activation is exact (erf) GELU; the last PatchMerging uses stride 1 (MobileSAM change).
  */
 import { specRequire, view, type Tensor } from '../tensor';
-import { referenceBackend, type Backend } from '../ops/backend';
+import { referenceBackend, withScope, type Backend } from '../ops/backend';
 import { tap, type ForwardHooks } from '../nn/hooks';
 
 // TYPES
@@ -69,7 +69,11 @@ export type TinyViTWeights = Readonly<Record<string, Tensor>>;
  * without touching the forward). Names are module paths; `<name>.weight` is the matching weight key.
  */
 export interface TinyViTHooks {
-  /** Called with intermediate results: `patch_embed`, `layers.i.blocks.j`, `layers.i.downsample`, `neck`. */
+  /**
+   * Called with intermediate results: `patch_embed`, `layers.i.blocks.j`, `layers.i.downsample`, `neck`.
+   * With a backend that keeps results resident (`Backend.scoped`) and no transform hook, `t` is valid
+   * only during the call: clone it to keep it.
+   */
   readonly observe?: (name: string, t: Tensor) => void;
   /** Replaces the input of every Linear (`…attn.qkv`, `…attn.proj`, `…mlp.fc1`, `…mlp.fc2`). */
   readonly linearInput?: (name: string, x: Tensor) => Tensor;
@@ -432,34 +436,39 @@ export function tinyViT(x: Tensor, weights: TinyViTWeights, cfg: TinyViTConfig, 
   requireTinyViTWeights(weights, cfg);
   const obs = hooks.observe ?? ((): void => undefined);
   const S = cfg.embedDims.length;
-
-  // stem and stage 0 (channel-first)
-  let y = tinyViTPatchEmbed(x, weights, hooks, be); // [B, C₀, S/4, S/4]
-  obs('patch_embed', y);
-  for (let b = 0; b < cfg.depths[0]!; b++) {
-    y = tinyViTMBConv(y, weights, `layers.0.blocks.${b}`, hooks, be);
-    obs(`layers.0.blocks.${b}`, y);
-  }
-  if (S > 1) {
-    y = tinyViTPatchMerging(y, weights, 'layers.0.downsample', cfg.mergeStrides[0]!, hooks, be); // [B, C₁, ·, ·]
-    obs('layers.0.downsample', y);
-  }
-  // attention stages (channel-last tokens)
-  let t = S > 1 ? toChannelLast(y, be) : y; // [B, H, W, C]
-  for (let s = 1; s < S; s++) {
-    const attrs: TinyViTBlockAttrs = { numHeads: cfg.numHeads[s]!, windowSize: cfg.windowSizes[s]!, epsilon: cfg.layerNormEps };
-    for (let b = 0; b < cfg.depths[s]!; b++) {
-      t = tinyViTBlock(t, weights, `layers.${s}.blocks.${b}`, attrs, hooks, be);
-      obs(`layers.${s}.blocks.${b}`, t);
+  // resident scopes (a backend may keep activations in its own memory): the whole pass, and each block so
+  // that only one block's intermediates are live; not with transform hooks, which may retain tensors
+  const resident = !hooks.linearInput && !hooks.convInput && !hooks.attnProbs;
+  const sc = (f: () => Tensor): Tensor => (resident ? withScope(be, f) : f());
+  return sc(() => {
+    // stem and stage 0 (channel-first)
+    let y = sc(() => tinyViTPatchEmbed(x, weights, hooks, be)); // [B, C₀, S/4, S/4]
+    obs('patch_embed', y);
+    for (let b = 0; b < cfg.depths[0]!; b++) {
+      y = sc(() => tinyViTMBConv(y, weights, `layers.0.blocks.${b}`, hooks, be));
+      obs(`layers.0.blocks.${b}`, y);
     }
-    if (s < S - 1) {
-      const m = tinyViTPatchMerging(toChannelFirst(t, be), weights, `layers.${s}.downsample`, cfg.mergeStrides[s]!, hooks, be); // [B, C', ·, ·]
-      obs(`layers.${s}.downsample`, m);
-      t = toChannelLast(m, be);
+    if (S > 1) {
+      y = sc(() => tinyViTPatchMerging(y, weights, 'layers.0.downsample', cfg.mergeStrides[0]!, hooks, be)); // [B, C₁, ·, ·]
+      obs('layers.0.downsample', y);
     }
-  }
-  // neck (channel-first)
-  const out = tinyViTNeck(S > 1 ? toChannelFirst(t, be) : t, weights, cfg.neckEps, hooks, be); // [B, out, S/16, S/16]
-  obs('neck', out);
-  return out;
+    // attention stages (channel-last tokens)
+    let t = S > 1 ? toChannelLast(y, be) : y; // [B, H, W, C]
+    for (let s = 1; s < S; s++) {
+      const attrs: TinyViTBlockAttrs = { numHeads: cfg.numHeads[s]!, windowSize: cfg.windowSizes[s]!, epsilon: cfg.layerNormEps };
+      for (let b = 0; b < cfg.depths[s]!; b++) {
+        t = sc(() => tinyViTBlock(t, weights, `layers.${s}.blocks.${b}`, attrs, hooks, be));
+        obs(`layers.${s}.blocks.${b}`, t);
+      }
+      if (s < S - 1) {
+        const m = sc(() => tinyViTPatchMerging(toChannelFirst(t, be), weights, `layers.${s}.downsample`, cfg.mergeStrides[s]!, hooks, be)); // [B, C', ·, ·]
+        obs(`layers.${s}.downsample`, m);
+        t = sc(() => toChannelLast(m, be));
+      }
+    }
+    // neck (channel-first)
+    const out = sc(() => tinyViTNeck(S > 1 ? toChannelFirst(t, be) : t, weights, cfg.neckEps, hooks, be)); // [B, out, S/16, S/16]
+    obs('neck', out);
+    return out;
+  });
 }
