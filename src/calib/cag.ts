@@ -181,3 +181,42 @@ export function canonicalLabels(labels: ArrayLike<number>): Int32Array {
     return map.get(l)!;
   }));
 }
+
+/**
+ * Group quantizer parameters that COVER their members' calibrated ranges: for a partition ℓ (e.g. the
+ * k-means labels of `cagGroupChannels`), each group takes the min of its members' minima and the max of
+ * their maxima, and calc_qparams of that range. Used by the calibration-only pipeline instead of the
+ * published centroid scale (mean of the members' scales), which without reconstruction to learn the
+ * group scales clips every member whose range exceeds the group mean.
+ * @paper AHCQ-SAM:v4 §3.3 (group-shared quantization parameters)
+ * @source this project (calibration-only CAG, docs/deviations.md "CAG group range")
+ * @equation mn_g = min_{ℓ(c)=g} mn_c;  mx_g = max_{ℓ(c)=g} mx_c;  (S_g, Z_g) = calc_qparams(mn_g, mx_g)
+ * @deviation the reference's groups take the k-means centroid (S_g = mean s_c, Z_g = ⌊mean z_c⌉) and then
+ *   learn S_g during block reconstruction; calibration-only mode has no reconstruction (Project decision 3)
+ * @precision float32 ops emulated (as calcQParams); min/max exact
+ */
+export function cagCoverGroups(mn: ArrayLike<number>, mx: ArrayLike<number>, labels: ArrayLike<number>, groups: number, bits: number): CagParams {
+  const fn = 'cagCoverGroups';
+  requireBits(fn, bits);
+  const C = mn.length;
+  specRequire(C >= 1, { fn, what: 'mn.length', rule: 'be ≥ 1 (one per channel)', got: C, ref: 'AHCQ-SAM:v4 §3.3' });
+  specRequire(mx.length === C, { fn, what: 'mx.length', rule: `equal mn.length (${C})`, got: mx.length, ref: 'AHCQ-SAM:v4 §3.3' });
+  specRequire(labels.length === C, { fn, what: 'labels.length', rule: `equal mn.length (${C})`, got: labels.length, ref: 'AHCQ-SAM:v4 §3.3' });
+  specRequire(Number.isInteger(groups) && groups >= 1 && groups <= C, { fn, what: 'groups', rule: `be an integer in [1, ${C}]`, got: groups, ref: 'AHCQ-SAM:v4 §3.3' });
+  const lo = new Float64Array(groups).fill(Infinity), hi = new Float64Array(groups).fill(-Infinity);
+  for (let c = 0; c < C; c++) {
+    const g = labels[c]!;
+    specRequire(Number.isInteger(g) && g >= 0 && g < groups, { fn, what: `labels[${c}]`, rule: `be an integer in [0, ${groups})`, got: g, ref: 'AHCQ-SAM:v4 §3.3' });
+    specRequire(Number.isFinite(mn[c]!) && Number.isFinite(mx[c]!) && mn[c]! <= mx[c]!, { fn, what: `[mn, mx][${c}]`, rule: 'be finite with mn ≤ mx', got: [mn[c], mx[c]], ref: 'AHCQ-SAM:v4 §3.3' });
+    if (mn[c]! < lo[g]!) lo[g] = mn[c]!;
+    if (mx[c]! > hi[g]!) hi[g] = mx[c]!;
+  }
+  const groupScales = new Float32Array(groups), groupZeroPoints = new Int32Array(groups);
+  for (let g = 0; g < groups; g++) {
+    specRequire(lo[g]! !== Infinity, { fn, what: `group ${g}`, rule: 'have at least one member', got: 'empty', ref: 'AHCQ-SAM:v4 §3.3' });
+    const q = calcQParams(lo[g]!, hi[g]!, { bits });
+    groupScales[g] = q.scale;
+    groupZeroPoints[g] = q.zeroPoint;
+  }
+  return { bits, groupScales, groupZeroPoints, labels: Int32Array.from(labels) };
+}

@@ -17,7 +17,7 @@ import { finalizeAvgMseFast, initAvgMseFast, observeAvgMseFast, type AvgMseFastS
 import { finalizeHybridParam, initHybridParam, observeHybridParam, type HybridParamState, type NextLinear } from '../calib/hybrid-param';
 import { finalizeLogTransform, initLogTransform, observeLogTransform, type LogTransformState } from '../calib/log-transform';
 import { finalizeLogAvgMseFast, initLogAvgMseFast, observeLogAvgMseFast, type LogAvgMseFastState } from '../calib/log-avg-mse-fast';
-import { cagGroupChannels } from '../calib/cag';
+import { cagCoverGroups, cagGroupChannels } from '../calib/cag';
 import type { ActQuantizer } from './plan';
 
 // TYPES
@@ -50,6 +50,13 @@ export interface SubsampleBudget {
   /** Batches (forward calls) per site that the searching observers (HLUQ, LNQ, AGQ, AvgMSEFast) fold in; later batches are skipped. */
   readonly searchBatches: number;
 }
+
+/**
+ * How a CAG group's (S_g, Z_g) is formed from its members: `cover` = calc_qparams over the members' union
+ * range (project default, calibration-only mode); `centroid` = the k-means centroid, as the reference does
+ * before reconstruction learns S_g (selected by `referenceCompat`).
+ */
+export type CagGroupRange = 'cover' | 'centroid';
 
 /** Options of the observers. */
 export interface ObserveOptions {
@@ -299,11 +306,14 @@ export function flushSite(o: SiteObserver, pending: PendingBatch | undefined, op
  * (calibration-only mode, METHOD.md §12).
  * @paper AHCQ-SAM:v4 §3.3, §5.3 (METHOD.md §12 calibration-only mode)
  * @source AHCQ-SAM-code sam/ahcqsam/quantization/fake_quant.py (init_quantization of each quantizer)
- * @equation lsq: calc_qparams(avg mn, avg mx); cag: kmeans_G([s_c, z_c]); others: their searches' argmin
- * @deviation CAG: no progressive 8G→4G→2G→G schedule (there is no reconstruction to interleave it with)
+ * @equation lsq: calc_qparams(avg mn, avg mx); cag: ℓ = kmeans_G([s_c, z_c]), (S_g, Z_g) = calc_qparams(min_g mn_c,
+ *   max_g mx_c) ('cover', default) or the centroid ('centroid', the published rule); others: their searches' argmin
+ * @deviation CAG: no progressive 8G→4G→2G→G schedule (there is no reconstruction to interleave it with); the
+ *   default group range covers its members (`cagCoverGroups`): the published centroid scale is a starting point
+ *   for learning that calibration-only mode does not do (docs/deviations.md "CAG group range")
  * @precision as the calib finalizers
  */
-export function finalizeSite(o: SiteObserver, opts: { bits: number; groups: number; seed: number; nInit: number }): ActParams {
+export function finalizeSite(o: SiteObserver, opts: { bits: number; groups: number; seed: number; nInit: number; cagGroupRange?: CagGroupRange }): ActParams {
   const { qmin, qmax } = qRange(opts.bits);
   switch (o.kind) {
     case 'lsq': {
@@ -318,7 +328,8 @@ export function finalizeSite(o: SiteObserver, opts: { bits: number; groups: numb
       const pc = finalizeAvgMinMaxGroup(o.st, { bits: opts.bits });
       const G = Math.min(opts.groups, pc.scales.length);
       const stage = cagGroupChannels(pc.scales, pc.zeroPoints, { bits: opts.bits, stages: [G], seed: opts.seed, nInit: opts.nInit })[0]!;
-      return { kind: 'cag', bits: opts.bits, groupScales: Array.from(stage.params.groupScales), groupZeroPoints: Array.from(stage.params.groupZeroPoints), labels: Array.from(stage.params.labels) };
+      const g = (opts.cagGroupRange ?? 'cover') === 'cover' ? cagCoverGroups(o.st.min, o.st.max, stage.params.labels, G, opts.bits) : stage.params;
+      return { kind: 'cag', bits: opts.bits, groupScales: Array.from(g.groupScales), groupZeroPoints: Array.from(g.groupZeroPoints), labels: Array.from(g.labels) };
     }
     case 'hluq':
       return { kind: 'hluq', params: finalizeHybridParam(o.st, { bits: opts.bits }).params };

@@ -146,7 +146,7 @@ function finalizeAll(plan: QuantPlan, obs: Map<string, SiteObserver>, seed: numb
   for (const a of plan.activations) {
     const o = obs.get(a.site);
     specRequire(o !== undefined, { fn: 'calibrateModel', what: `site '${a.site}'`, rule: 'be reached by the calibration forwards (check the prompts and the plan)', got: 'never observed' });
-    out[a.site] = finalizeSite(o, { bits: plan.preset.bits, groups: perChannelCag ? Infinity : (cag?.groups ?? 4), seed, nInit: cag?.kmeansNInit ?? 10 });
+    out[a.site] = finalizeSite(o, { bits: plan.preset.bits, groups: perChannelCag ? Infinity : (cag?.groups ?? 4), seed, nInit: cag?.kmeansNInit ?? 10, cagGroupRange: plan.preset.referenceCompat ? 'centroid' : 'cover' });
   }
   return out;
 }
