@@ -40,6 +40,8 @@ export interface PtqBenchRecord {
   readonly calibPhotos: number;
   readonly calibPrompts: number;
   readonly calibSeconds: number;
+  /** Calibration wall time per pipeline stage (big, calib1, acnr-capture-q, acnr, calib2, weights, …), seconds. */
+  readonly stageSeconds: Readonly<Record<string, number>>;
   /** Average foreign load during calibration, in cores (0 when /proc is unavailable). */
   readonly calibForeignLoad: number;
   readonly evalPhotos: number;
@@ -67,7 +69,7 @@ const TARGET_SECONDS = 15 * 60;
  * Time a full calibration (default ahcq W4A4, 8 photos) and one model's evaluation on 5 photos.
  * @paper AHCQ-SAM:v4 §5 (METHOD.md §12 calibration-only mode)
  * @source this project (issue 4 "Performance")
- * @equation t_calib = wall(calibrateModel), t_eval = wall(evaluateModels with one model); peak RSS = maxRSS
+ * @equation t_calib = wall(calibrateModel) = Σ_stage t_stage (+ the tail after the last progress event), t_eval = wall(evaluateModels with one model); peak RSS = maxRSS
  * @deviation none
  * @precision wall-clock milliseconds
  */
@@ -79,8 +81,21 @@ export async function benchPtq(opts: PtqBenchOptions): Promise<PtqBenchRecord> {
   const calib = loadImagesWithPrompts(listImages(opts.calib ?? 'fixtures/calib', 'calibration'), { promptsFile: 'fixtures/prompts.json', grid: opts.calibGrid ?? 2, imageSize: target.imageSize });
   const preset = cliPreset(method, bits, {});
   let qm: QuantizedModel | undefined;
+  // stage times: the time since the previous progress event is charged to the stage of the current event
+  const stageSeconds: Record<string, number> = {};
+  let last = 0;
   const c = await timeWithLoad(() => {
-    qm = calibrateModel(target, calib, preset, { seed: 0, backend: opts.backend, onProgress: (s, d, t) => opts.onProgress?.(`calibrate ${s}`, d, t) });
+    last = performance.now();
+    qm = calibrateModel(target, calib, preset, {
+      seed: 0,
+      backend: opts.backend,
+      onProgress: (s, d, t) => {
+        const now = performance.now();
+        stageSeconds[s] = (stageSeconds[s] ?? 0) + (now - last) / 1000;
+        last = now;
+        opts.onProgress?.(`calibrate ${s}`, d, t);
+      },
+    });
   });
   const peakCalib = rss();
   const evalSet = loadImagesWithPrompts(opts.evalImages ?? EVAL, { promptsFile: 'fixtures/prompts.json', grid: opts.evalGrid ?? 3, imageSize: target.imageSize });
@@ -97,7 +112,7 @@ export async function benchPtq(opts: PtqBenchOptions): Promise<PtqBenchRecord> {
   return {
     method: preset.method, bits,
     calibPhotos: calib.length, calibPrompts: calib.reduce((a, s) => a + s.prompts.length, 0),
-    calibSeconds: c.ms / 1000, calibForeignLoad: c.foreignLoad,
+    calibSeconds: c.ms / 1000, stageSeconds, calibForeignLoad: c.foreignLoad,
     evalPhotos: evalSet.length, evalPrompts: evalSet.reduce((a, s) => a + s.prompts.length, 0),
     evalSeconds, evalForeignLoad: evalLoad,
     peakRssAfterCalibMiB: peakCalib, peakRssAfterEvalMiB: opts.skipEval ? null : rss(),

@@ -31,15 +31,24 @@ function rhe(v: number): number {
   return d > 0.5 ? r + 1 : d < 0.5 ? r : r + (r % 2 === 0 ? 0 : 1);
 }
 
-/** mean |Q(w) − w|^p over one channel for (s, z) (float32 quantization, float64 accumulation). */
-function channelScore(w: ArrayLike<number>, off: number, n: number, s: number, z: number, qmin: number, qmax: number, p: number): number {
+/**
+ * mean |Q(w) − w|^p over one channel for (s, z) (float32 quantization, float64 accumulation), or, once the
+ * running sum already gives a mean ≥ `bound`, that partial mean; a stopped candidate could not have scored
+ * below `bound`, so the caller's `score < best` decisions are exactly those of the full sums.
+ */
+function channelScore(w: ArrayLike<number>, off: number, n: number, s: number, z: number, qmin: number, qmax: number, p: number, bound = Infinity): number {
   let acc = 0;
-  for (let k = 0; k < n; k++) {
-    const x = w[off + k]!;
-    let q = rhe(f32(x / s)) + z;
-    q = q < qmin ? qmin : q > qmax ? qmax : q;
-    const e = Math.abs(f32((q - z) * s) - x);
-    acc += e === 0 ? 0 : Math.exp(p * Math.log(e));
+  for (let k0 = 0; k0 < n; k0 += 64) {
+    const k1 = Math.min(n, k0 + 64);
+    for (let k = k0; k < k1; k++) {
+      const x = w[off + k]!;
+      let q = rhe(f32(x / s)) + z;
+      q = q < qmin ? qmin : q > qmax ? qmax : q;
+      const e = Math.abs(f32((q - z) * s) - x);
+      acc += e === 0 ? 0 : Math.exp(p * Math.log(e));
+    }
+    // stopped early: the partial mean is already ≥ bound (terms are ≥ 0 and float64 sums of them never decrease)
+    if (k1 < n && acc / n >= bound) return acc / n;
   }
   return acc / n;
 }
@@ -54,7 +63,8 @@ function channelScore(w: ArrayLike<number>, off: number, n: number, s: number, z
  * @deviation candidates pruned for speed (the reference grid is 100·2^b per channel, ≈ 0.8 µs per
  *   element-candidate here): i ∈ {20, 25, …, 100}, then every i within ±2 of the best; zp ∈ z_bal ± 1 with
  *   z_bal = ⌊−min·L/R⌉ (the min-max zero point, i.e. the window shrunk proportionally about it) — 63
- *   candidates per channel at any b. Scores accumulate in float64 without per-term float32 rounding.
+ *   candidates per channel at any b. Scores accumulate in float64 without per-term float32 rounding;
+ *   a candidate's sum stops once its partial mean reaches the best score so far (same argmin, less work).
  *   Weights one-signed on a whole tensor fall back to min-max.
  * @precision fp64 search; the chosen range goes through calcQParams (float32 emulated)
  */
@@ -99,7 +109,7 @@ export function weightRanges(w: Tensor, bits: number, mode: WeightRangeMode, p =
         const shift = f32(zp * delta);
         const a = f32(0 - shift), b = f32(M - shift);
         const q = calcQParamsKernel(a, b, qmin, qmax, false, false);
-        const score = channelScore(w.data, off, n, q.scale, q.zeroPoint, qmin, qmax, p);
+        const score = channelScore(w.data, off, n, q.scale, q.zeroPoint, qmin, qmax, p, best);
         if (score < best) {
           best = score;
           bestMin = a;
