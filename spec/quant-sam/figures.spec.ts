@@ -160,7 +160,7 @@ describe('conformance: the results page', () => {
   it('the analysis reports the ordering the numbers show and the reductions made', () => {
     expect(md).toContain('W4A4, by mIoU (all prompts): ahcq 0.600 > rtn 0.400');
     expect(md).toContain('ahcq − rtn at W4: mIoU +0.200, embedding SQNR +3.00 dB');
-    expect(md).toMatch(/Reduced to fit the time.*calibration on 2 of the 8 photos.*first 2 forward calls.*3 of the 5 evaluation photos.*2×2 evaluation point grid/);
+    expect(md).toMatch(/Reduced to fit the time.*calibration on 2 of the 8 photos.*first 2 calibration images \(batches\).*3 of the 5 evaluation photos.*2×2 evaluation point grid/);
     expect(md).toContain('figures/hist-attention-probs.svg');
   });
   it('the decoder diagnostics table has one row per model and names the CAG sites\' effect; Infinity prints as ∞', () => {
@@ -174,5 +174,14 @@ describe('conformance: the results page', () => {
     expect(m).toContain('| model | weights | acts:lsq | acts:cag | all |');
     expect(m).toContain('| ahcq W4 | 30.0 / 0.990 (0) | 15.0 / 0.970 (20) | 0.5 / 0.200 (24) | ∞ / 1.000 (44) |');
     expect(m).toContain('ahcq W4: the 24 CAG sites alone give 0.5 dB / mIoU 0.200; the 20 LSQ sites alone 15.0 dB / 0.970');
+  });
+  it('the CAG group-rule table has one row per (bits, batching) and a summary line per bit width', () => {
+    const row = (batching: 'image' | 'prompt', rule: 'centroid' | 'cover' | 'per-channel' | 'per-tensor', db: number, iou: number) => ({ batching, rule, logitsSqnrDb: db, maskIoU: iou });
+    const rows = [row('image', 'centroid', 4.25, 0.62), row('image', 'cover', 16.4, 0.958), row('image', 'per-channel', 8.4, 0.87), row('image', 'per-tensor', 17.35, 0.949), row('prompt', 'centroid', -0.02, 0.379)];
+    const m = resultsMarkdown(calibs, evals, [], [], [{ bits: 4, photo: 'chelsea.png', prompts: 17, calibPhotos: ['brick.png'], calibPrompts: 4, rows }]);
+    expect(m).toContain('| bits | batching | centroid | cover | per-channel | per-tensor |');
+    expect(m).toContain('| W4 | image | 4.3 / 0.620 | 16.4 / 0.958 | 8.4 / 0.870 | 17.4 / 0.949 |');
+    expect(m).toContain('| W4 | prompt | -0.0 / 0.379 | – | – | – |');
+    expect(m).toContain('W4: the published centroid rule 4.3 dB, covering groups 16.4 dB, per-channel 8.4 dB, per-tensor 17.4 dB');
   });
 });
