@@ -11,8 +11,8 @@
  * only observed: `mask_decoder.tokens` [B, Nt, C], `mask_decoder.transformer` (hs) [B, Nt, C],
  * `mask_decoder.output_upscaling` [B, c8, 4h, 4w].
  */
-import { specRequire, view, type Tensor } from '../tensor';
-import { referenceBackend, type Backend } from '../ops/backend';
+import { clone, specRequire, view, type Tensor } from '../tensor';
+import { referenceBackend, withScope, type Backend } from '../ops/backend';
 import { param, requireF32, type DecoderHooks, type MaskDecoderConfig, type StateDict } from './sam-decoder-types';
 import { twoWayTransformer } from './two-way-transformer';
 
@@ -165,27 +165,39 @@ export function predictMasks(weights: StateDict, cfg: MaskDecoderConfig, inputs:
   const tokens: Tensor = { dtype: 'float32', shape: [B, Nt, C], data: tok };
   hooks?.observe?.(`${MD}.tokens`, tokens);
 
-  const src = repeatBatch(be.add(imageEmbedding, dense), B); // [B, C, h, w]
-  const { queries: hs, keys } = twoWayTransformer(weights, cfg.transformer, { imageEmbedding: src, imagePe, pointEmbedding: tokens }, hooks, undefined, be);
-  hooks?.observe?.(`${MD}.transformer`, hs);
+  // resident scope (a backend may keep intermediates in its own memory) when no hook could retain them:
+  // allMasks leaves the scope as its result, the small hs and IoU outputs are cloned inside it
+  const resident = hooks === undefined || Object.values(hooks).every((h) => h === undefined);
+  const keep = (t: Tensor): Tensor => (resident ? clone(t) : t);
+  let hs!: Tensor;
+  let allIou!: Tensor;
+  let hyperIn!: Tensor;
+  const body = (): Tensor => {
+    const src = repeatBatch(be.add(imageEmbedding, dense), B); // [B, C, h, w]
+    const { queries, keys } = twoWayTransformer(weights, cfg.transformer, { imageEmbedding: src, imagePe, pointEmbedding: tokens }, hooks, undefined, be);
+    hs = keep(queries);
+    hooks?.observe?.(`${MD}.transformer`, hs);
 
-  const u = outputUpscaling(weights, cfg, view(be.permute(keys, [0, 2, 1]), [B, C, h, w]), be); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
-  hooks?.observe?.(`${MD}.output_upscaling`, u);
+    const u = outputUpscaling(weights, cfg, view(be.permute(keys, [0, 2, 1]), [B, C, h, w]), be); // [B, hw, C] → [B, C, h, w] → [B, c8, 4h, 4w]
+    hooks?.observe?.(`${MD}.output_upscaling`, u);
 
-  // hypernetwork vectors, one per mask token  [B, T, c8]
-  const maskTokensOut = sliceAxis1(hs, 1, T); // [B, T, C]
-  const hyper = new Float32Array(B * T * c8);
-  for (let t = 0; t < T; t++) {
-    const y = mlpHead(weights, `${MD}.output_hypernetworks_mlps.${t}`, sliceAxis1(maskTokensOut, t, 1), [C, C, C, c8], be); // [B, 1, c8]
-    for (let b = 0; b < B; b++) hyper.set(y.data.subarray(b * c8, (b + 1) * c8), (b * T + t) * c8);
-  }
-  const hyperIn: Tensor = { dtype: 'float32', shape: [B, T, c8], data: hyper };
+    // hypernetwork vectors, one per mask token  [B, T, c8]
+    const maskTokensOut = sliceAxis1(hs, 1, T); // [B, T, C]
+    const hyper = new Float32Array(B * T * c8);
+    for (let t = 0; t < T; t++) {
+      const y = mlpHead(weights, `${MD}.output_hypernetworks_mlps.${t}`, sliceAxis1(maskTokensOut, t, 1), [C, C, C, c8], be); // [B, 1, c8]
+      for (let b = 0; b < B; b++) hyper.set(y.data.subarray(b * c8, (b + 1) * c8), (b * T + t) * c8);
+    }
+    hyperIn = { dtype: 'float32', shape: [B, T, c8], data: hyper };
 
-  const H4 = 4 * h;
-  const W4 = 4 * w;
-  const allMasks = view(be.matmul(hyperIn, view(u, [B, c8, H4 * W4])), [B, T, H4, W4]); // [B, T, 4h·4w] → [B, T, 4h, 4w]
-  const iouDims = [C, ...new Array<number>(cfg.iouHeadDepth - 1).fill(cfg.iouHeadHiddenDim), T];
-  const allIou = view(mlpHead(weights, `${MD}.iou_prediction_head`, sliceAxis1(hs, 0, 1), iouDims, be), [B, T]); // [B, 1, T] → [B, T]
+    const H4 = 4 * h;
+    const W4 = 4 * w;
+    const masks = view(be.matmul(hyperIn, view(u, [B, c8, H4 * W4])), [B, T, H4, W4]); // [B, T, 4h·4w] → [B, T, 4h, 4w]
+    const iouDims = [C, ...new Array<number>(cfg.iouHeadDepth - 1).fill(cfg.iouHeadHiddenDim), T];
+    allIou = keep(view(mlpHead(weights, `${MD}.iou_prediction_head`, sliceAxis1(hs, 0, 1), iouDims, be), [B, T])); // [B, 1, T] → [B, T]
+    return masks;
+  };
+  const allMasks = resident ? withScope(be, body) : body();
   return { allMasks, allIou, hs, hyperIn };
 }
 
