@@ -23,6 +23,8 @@ export interface AcnrOptions extends Partial<AcnrHyper> {
   readonly referenceCompat?: boolean;
   /** Same as `referenceCompat` (the vectors call it `cDoubleCount`). */
   readonly doubleCount?: boolean;
+  /** SVD used by `acnrOneSvd`: 'gram' (default, fast: `svdGram`) or 'jacobi' (one-sided Jacobi `svd`, high relative accuracy). */
+  readonly svd?: 'gram' | 'jacobi';
 }
 
 /** Outcome of ACNR on one layer. */
@@ -169,7 +171,9 @@ function descendingOrder(sigma: Float64Array, prev: number[]): number[] {
  */
 export function acnrOneSvd(weight: Tensor<'float32' | 'float64'>, deltaX: Tensor<'float32' | 'float64'>, opts: AcnrOptions): AcnrResult {
   const p = prepare('acnrOneSvd', weight, deltaX, opts);
-  const dec: Svd = svdGram(transposeToA(p.w, p.out, p.inDim));
+  specRequire(opts.svd === undefined || opts.svd === 'gram' || opts.svd === 'jacobi', { fn: 'acnrOneSvd', what: 'opts.svd', rule: "be 'gram' or 'jacobi'", got: opts.svd, ref: 'METHOD.md §12' });
+  const a = transposeToA(p.w, p.out, p.inDim);
+  const dec: Svd = opts.svd === 'jacobi' ? svd(a) : svdGram(a);
   const sigmaBefore = Float64Array.from(dec.s);
   const kappaBefore = kappaOf(sigmaBefore);
   if (kappaBefore < p.hyper.skipBelowKappa) return skippedResult(p, sigmaBefore, kappaBefore);

@@ -243,6 +243,30 @@ export function conditionOf(s: ArrayLike<number>): number {
 // GRAM-MATRIX SVD (fast path for ACNR, METHOD.md §12)
 
 /**
+ * Z[i, j] = x_i·y_j for the rows of X [p, K] and Y [q, K] (row-major), 2×2 register blocks; with
+ * `symmetric` (X = Y) only blocks on or above the diagonal are computed and mirrored.
+ */
+function rowDots(x: Float64Array, p: number, y: Float64Array, qn: number, K: number, symmetric: boolean): Float64Array {
+  const z = new Float64Array(p * qn);
+  for (let i = 0; i < p; i += 2) {
+    const i1 = Math.min(i + 1, p - 1);
+    const xa = i * K, xb = i1 * K;
+    for (let j = symmetric ? i - (i % 2) : 0; j < qn; j += 2) {
+      const j1 = Math.min(j + 1, qn - 1);
+      const ya = j * K, yb = j1 * K;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let k = 0; k < K; k++) {
+        const u = x[xa + k]!, v = x[xb + k]!, w = y[ya + k]!, t = y[yb + k]!;
+        s00 += u * w; s01 += u * t; s10 += v * w; s11 += v * t;
+      }
+      z[i * qn + j] = s00; z[i * qn + j1] = s01; z[i1 * qn + j] = s10; z[i1 * qn + j1] = s11;
+    }
+  }
+  if (symmetric) for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) z[i * qn + j] = z[j * qn + i]!;
+  return z;
+}
+
+/**
  * Householder reduction of the symmetric n×n matrix `g` (row-major, overwritten) to tridiagonal form
  * T = Qᵀ G Q; returns the diagonal, the off-diagonal (e[i] = T[i+1, i]) and Qᵀ (row-major n×n: row c is
  * column c of Q, so that column operations run over contiguous memory).
@@ -367,40 +391,26 @@ export function svdGram(a: MatrixLike): Svd {
   const transpose = m < n;
   const mm = transpose ? n : m, r = transpose ? m : n;
   const scale = maxAbs(a.data) || 1;
-  // B [mm, r] row-major, scaled by 1/scale
-  const b = new Float64Array(mm * r);
+  // Bᵀ [r, mm] row-major (row j = column j of B), scaled by 1/scale
+  const bt = new Float64Array(r * mm);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
     const x = a.data[i * n + j]! / scale;
-    if (transpose) b[j * r + i] = x; else b[i * r + j] = x;
+    if (transpose) bt[i * mm + j] = x; else bt[j * mm + i] = x;
   }
-  // G = BᵀB [r, r] (upper triangle by rows of B, then mirrored)
-  const g = new Float64Array(r * r);
-  for (let row = 0; row < mm; row++) {
-    const o = row * r;
-    for (let i = 0; i < r; i++) {
-      const x = b[o + i]!;
-      if (x === 0) continue;
-      const gi = i * r;
-      for (let j = i; j < r; j++) g[gi + j] = g[gi + j]! + x * b[o + j]!;
-    }
-  }
-  for (let i = 0; i < r; i++) for (let j = 0; j < i; j++) g[i * r + j] = g[j * r + i]!;
+  // G = BᵀB [r, r]: G[i, j] = b_i·b_j (upper blocks, mirrored)
+  const g = rowDots(bt, r, bt, r, mm, true);
   const { d, e, q } = tridiagonalize(g, r);
   tridiagonalQr(d, e, q, r);
-  // Y = B·Q [mm, r] (q holds Qᵀ: Y[row, j] = B[row, :]·q[j, :]); σ_j = ‖Y_j‖
-  const y = new Float64Array(mm * r);
-  for (let row = 0; row < mm; row++) {
-    const o = row * r;
-    for (let j = 0; j < r; j++) {
-      const qj = j * r;
-      let acc = 0;
-      for (let k = 0; k < r; k++) acc += b[o + k]! * q[qj + k]!;
-      y[o + j] = acc;
-    }
-  }
+  // Yᵀ [r, mm]: row j is B·v_j, i.e. Yᵀ[j, i] = v_j·(row i of B) (q holds Qᵀ, rows are the v_j)
+  const b = new Float64Array(mm * r); // B [mm, r] row-major
+  for (let j = 0; j < r; j++) for (let i = 0; i < mm; i++) b[i * r + j] = bt[j * mm + i]!;
+  const yt = rowDots(q, r, b, mm, r, false);
   const norms = new Float64Array(r);
-  for (let row = 0; row < mm; row++) for (let j = 0; j < r; j++) norms[j] = norms[j]! + y[row * r + j]! * y[row * r + j]!;
-  for (let j = 0; j < r; j++) norms[j] = Math.sqrt(norms[j]!);
+  for (let j = 0; j < r; j++) {
+    let s2 = 0;
+    for (let i = 0; i < mm; i++) s2 += yt[j * mm + i]! * yt[j * mm + i]!;
+    norms[j] = Math.sqrt(s2);
+  }
   const order = Array.from({ length: r }, (_, j) => j).sort((x, z) => norms[z]! - norms[x]! || x - z);
   const s = new Float64Array(r);
   const ucols: Float64Array[] = [], vcols: Float64Array[] = [], zero: boolean[] = [];
@@ -408,7 +418,7 @@ export function svdGram(a: MatrixLike): Svd {
     const nrm = norms[j]!;
     s[k] = nrm * scale;
     const uc = new Float64Array(mm), vc = new Float64Array(r);
-    if (nrm > 0) for (let i = 0; i < mm; i++) uc[i] = y[i * r + j]! / nrm;
+    if (nrm > 0) for (let i = 0; i < mm; i++) uc[i] = yt[j * mm + i]! / nrm;
     for (let i = 0; i < r; i++) vc[i] = q[j * r + i]!;
     ucols.push(uc);
     vcols.push(vc);
