@@ -9,6 +9,10 @@
 //   t = K+R+C-1 .. +R*nb-1     drain: each column reads acc[drow][c][dbank] into PPU stage 1
 //   +2 cycles                  PPU stage 2 (apply_scale), stage 3 (+zy, saturate, write)
 //
+// Accumulator-load path (standalone requant, hw-model/src/latency.ts#accLoadCycles): with register 11
+// (acc_only) set, the accumulators written through the load port (0x30000 …) before `start` are kept at
+// START and there is no compute phase: t = 1 .. R*nb drain, then the two PPU stages; cycles = 1 + R*nb + 2.
+//
 // Configuration: word writes on (cfg_addr, cfg_data) before `start` (address map below).
 //
 // Stall (clock enable low, hw-model/src/tile.ts#step {stall}): while `stall` is high every register of
@@ -43,10 +47,11 @@ module ahcq_core #(
   // ---- address map -------------------------------------------------------------------------
   // 0x00000 + r*KMAX + k : A code     0x10000 + c*KMAX + k : B code
   // 0x20000 + i : 0 mode (0 uniform, 1 cag, 2 hluq, 3 lnq), 1 K, 2 M, 3 N, 4 za, 5 lLog, 6 gb,
-  //               7 nb, 8 zy, 9 lo, 10 hi
+  //               7 nb, 8 zy, 9 lo, 10 hi, 11 acc_only (1: drain-only job on loaded accumulators; reset 0)
   // 0x20100 + g : group start   0x20200 + g : group zp   0x20300 + b : combine multiplier gm[b]
   // 0x20400 + c : zb            0x20500 + c : bias       0x20600 + c : mult   0x20700 + c : shift
   // 0x20800 + q : LNQ decoder table D[q]  0x20900 + c : bias bits 63..32 (bias is 64-bit, |bias| <= 2^36)
+  // 0x30000 + (r*C + c)*NBMAX + b : accumulator load, PE(r, c) bank b (int32)
 
   logic [7:0]         abuf [0:R*KMAX-1];
   logic [7:0]         bbuf [0:C*KMAX-1];
@@ -64,6 +69,13 @@ module ahcq_core #(
   logic [5:0]         shift [0:C-1];
   logic signed [31:0] zy, lo, hi;
   logic [16:0]        lnq [0:255];
+  logic               acc_only;
+
+  always_ff @(posedge clk) begin
+    if (rst) acc_only <= 0;
+    else if (cfg_we && cfg_addr == 32'h2000b) acc_only <= cfg_data[0];
+  end
+  wire acc_we = cfg_we && cfg_addr >= 32'h30000 && cfg_addr < 32'h30000 + R * C * NBMAX;
 
   always_ff @(posedge clk) begin
     if (cfg_we) begin
@@ -93,7 +105,7 @@ module ahcq_core #(
       else if (cfg_addr < 32'h20700) mult[cfg_addr[7:0]] <= cfg_data;
       else if (cfg_addr < 32'h20800) shift[cfg_addr[7:0]] <= cfg_data[5:0];
       else if (cfg_addr < 32'h20900) lnq[cfg_addr[7:0]] <= cfg_data[16:0];
-      else bias[cfg_addr[7:0]][63:32] <= cfg_data;
+      else if (cfg_addr < 32'h20a00) bias[cfg_addr[7:0]][63:32] <= cfg_data;
     end
   end
 
@@ -102,7 +114,7 @@ module ahcq_core #(
   logic [31:0] t_drain, t_last;
   logic [15:0] drow;
   logic [4:0]  dbank;
-  assign t_drain = 32'(K) + R + C - 1;
+  assign t_drain = acc_only ? 32'd1 : 32'(K) + R + C - 1;
   assign t_last  = t_drain + R * 32'(nb) + 1;
   wire computing = busy && (t >= 1) && (t < t_drain);
   wire draining  = busy && (t >= t_drain) && (t < t_drain + R * 32'(nb));
@@ -180,7 +192,10 @@ module ahcq_core #(
       for (int i = 0; i < R*C; i++) begin
         av[i] <= 0; at[i] <= 0; bv[i] <= 0;
       end
-      for (int i = 0; i < R*C*NBMAX; i++) acc[i] <= 0;
+      if (rst || !acc_only)  // a drain-only job keeps the loaded accumulators
+        for (int i = 0; i < R*C*NBMAX; i++) acc[i] <= 0;
+    end else if (acc_we) begin
+      acc[cfg_addr[15:0]] <= cfg_data;
     end else if (computing && !stall) begin
       for (int i = 0; i < R*C; i++) begin : pe
         logic signed [31:0] a32, b32, sh;

@@ -56,7 +56,7 @@ export function runRtl(cmd: string[], p: RtlParams, job: TileJob, caseDir: strin
   return parseRtlOutput(readFileSync(outPath, 'utf8'), job, outPath);
 }
 
-const GOLDEN_SOURCES = ['fpga/rtl/ahcq_core.sv', 'fpga/rtl/tb/tb_golden.sv'].map((p) => path.join(ROOT, p));
+const GOLDEN_SOURCES = ['fpga/rtl/ahcq_core.sv', 'fpga/rtl/ahcq_encoder.sv', 'fpga/rtl/tb/tb_golden.sv'].map((p) => path.join(ROOT, p));
 
 /** Build (or reuse) the golden-vector testbench (tb_golden.sv) for the parameters; returns the command. */
 export function buildGoldenSim(sim: Simulator, p: RtlParams): string[] {

@@ -8,7 +8,7 @@
  */
 import { specRequire } from '../../src/tensor';
 import { ACC_MAX, MULT_BITS, SHIFT_MIN, SHIFT_MAX } from '../../src/int/fixed-point';
-import type { ArrayConfig, TileJob, PpuParams } from './types';
+import type { AccLoadJob, ArrayConfig, TileJob, PpuParams } from './types';
 
 // CONSTANTS
 
@@ -165,27 +165,43 @@ export function checkTileJob(fn: string, cfg: ArrayConfig, job: TileJob): number
   specRequire(K * aMag * bMax < ACC_LIMIT, {
     fn, what: 'job.K', rule: `keep K·max|a|·max|b| = ${K}·${aMag}·${bMax} below 2^31 (int32 accumulators)`, got: K,
   });
-  if (job.ppu) {
-    const p = job.ppu;
-    specRequire(p.combine.length === nb, { fn, what: 'job.ppu.combine.length', rule: `equal the bank count ${nb}`, got: p.combine.length });
-    for (const gm of p.combine) {
-      specRequire(Number.isInteger(gm) && Math.abs(gm) <= 2 ** 20, { fn, what: 'job.ppu.combine', rule: 'hold integers with |gm| ≤ 2^20', got: p.combine });
-    }
-    specRequire(p.bias.length === N && p.scale.length === N, { fn, what: 'job.ppu.bias/scale', rule: `have N = ${N} entries`, got: [p.bias.length, p.scale.length] });
-    let biasMax = 0;
-    for (let n = 0; n < N; n++) {
-      specRequire(Number.isInteger(p.bias[n]) && Math.abs(p.bias[n]!) <= ACC_MAX, { fn, what: `job.ppu.bias[${n}]`, rule: 'be an integer with |bias| ≤ 2^36', got: p.bias[n] });
-      biasMax = Math.max(biasMax, Math.abs(p.bias[n]!));
-      const s = p.scale[n]!;
-      specRequire(Number.isInteger(s.mult) && s.mult >= 1 && s.mult < 2 ** MULT_BITS && Number.isInteger(s.shift) && s.shift >= SHIFT_MIN && s.shift <= SHIFT_MAX, {
-        fn, what: `job.ppu.scale[${n}]`, rule: `have mult in [1, 2^16) and shift in [${SHIFT_MIN}, ${SHIFT_MAX}]`, got: s,
-      });
-    }
-    // The wide value Σ_b gm[b]·acc_b + bias reaching applyScale must stay within 2^36; it is checked on
-    // the actual value at run time (applyScale throws SpecError), because the worst case is far looser.
-    specRequire(Number.isInteger(p.zy) && Number.isInteger(p.lo) && Number.isInteger(p.hi) && p.lo <= p.hi, {
-      fn, what: 'job.ppu.zy/lo/hi', rule: 'be integers with lo ≤ hi', got: [p.zy, p.lo, p.hi],
+  if (job.ppu) checkPpu(fn, job.ppu, nb, N);
+  return nb;
+}
+
+/** Check a job's requant parameters against its bank count nb and column count N. */
+function checkPpu(fn: string, p: PpuParams, nb: number, N: number): void {
+  specRequire(p.combine.length === nb, { fn, what: 'job.ppu.combine.length', rule: `equal the bank count ${nb}`, got: p.combine.length });
+  for (const gm of p.combine) {
+    specRequire(Number.isInteger(gm) && Math.abs(gm) <= 2 ** 20, { fn, what: 'job.ppu.combine', rule: 'hold integers with |gm| ≤ 2^20', got: p.combine });
+  }
+  specRequire(p.bias.length === N && p.scale.length === N, { fn, what: 'job.ppu.bias/scale', rule: `have N = ${N} entries`, got: [p.bias.length, p.scale.length] });
+  let biasMax = 0;
+  for (let n = 0; n < N; n++) {
+    specRequire(Number.isInteger(p.bias[n]) && Math.abs(p.bias[n]!) <= ACC_MAX, { fn, what: `job.ppu.bias[${n}]`, rule: 'be an integer with |bias| ≤ 2^36', got: p.bias[n] });
+    biasMax = Math.max(biasMax, Math.abs(p.bias[n]!));
+    const s = p.scale[n]!;
+    specRequire(Number.isInteger(s.mult) && s.mult >= 1 && s.mult < 2 ** MULT_BITS && Number.isInteger(s.shift) && s.shift >= SHIFT_MIN && s.shift <= SHIFT_MAX, {
+      fn, what: `job.ppu.scale[${n}]`, rule: `have mult in [1, 2^16) and shift in [${SHIFT_MIN}, ${SHIFT_MAX}]`, got: s,
     });
   }
+  // The wide value Σ_b gm[b]·acc_b + bias reaching applyScale must stay within 2^36; it is checked on
+  // the actual value at run time (applyScale throws SpecError), because the worst case is far looser.
+  specRequire(Number.isInteger(p.zy) && Number.isInteger(p.lo) && Number.isInteger(p.hi) && p.lo <= p.hi, {
+    fn, what: 'job.ppu.zy/lo/hi', rule: 'be integers with lo ≤ hi', got: [p.zy, p.lo, p.hi],
+  });
+}
+
+/**
+ * Check every precondition of a drain-only (accumulator-load) job and return its bank count.
+ * @precision exact
+ */
+export function checkAccLoadJob(fn: string, cfg: ArrayConfig, job: AccLoadJob): number {
+  const { M, N, nb } = job;
+  specRequire(Number.isInteger(M) && M >= 1 && M <= cfg.rows, { fn, what: 'job.M', rule: `be an integer in [1, R = ${cfg.rows}]`, got: M });
+  specRequire(Number.isInteger(N) && N >= 1 && N <= cfg.cols, { fn, what: 'job.N', rule: `be an integer in [1, C = ${cfg.cols}]`, got: N });
+  specRequire(Number.isInteger(nb) && nb >= 1 && nb <= 16, { fn, what: 'job.nb', rule: 'be an integer in [1, 16]', got: nb });
+  specRequire(job.acc instanceof Int32Array && job.acc.length === nb * M * N, { fn, what: 'job.acc', rule: `be an Int32Array of nb·M·N = ${nb * M * N} accumulators`, got: job.acc?.length });
+  if (job.ppu) checkPpu(fn, job.ppu, nb, N);
   return nb;
 }

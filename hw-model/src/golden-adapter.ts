@@ -8,11 +8,14 @@
 import { FormatError } from '../../src/tensor';
 import { findGoldenCaseDirs, readGoldenCase, type GoldenCaseRead } from '../../src/golden/reader';
 import { setExpectedCycles } from '../../src/golden/writer';
+import { paramsReader } from '../../src/golden/ops';
 import { runLayerStepped, layerCycles, type DramConfig } from './layer';
-import { tileCycles } from './latency';
+import { accLoadCycles, encoderCycles, tileCycles } from './latency';
+import { runTile } from './tile';
+import { runEncoder } from './encoder';
 import { banksOf } from './decoders';
 import { DRAM_BYTES_PER_CYCLE, DRAM_LATENCY_CYCLES } from './params';
-import type { ArrayConfig, PpuParams, TileJob } from './types';
+import type { AccLoadJob, ArrayConfig, PpuParams, TileJob } from './types';
 
 // TYPES
 
@@ -21,6 +24,25 @@ export interface GoldenReplay {
   readonly outputs: ReadonlyMap<string, Int32Array>;
   /** Cycle figures: tiles = Σ T_tile (compute only); layer = DMA-inclusive stepped layer cycles. */
   readonly cycles: { readonly tiles: number; readonly layer: number };
+}
+
+/** The expected-cycles record of a case: GEMM {tiles, layer}, requant {tiles}, encode {encoder}. */
+export type ExpectedCycles = { readonly tiles: number; readonly layer: number } | { readonly tiles: number } | { readonly encoder: number };
+
+/** A golden case run on a single unit: the core's accumulator-load path (requant) or the encoder unit. */
+export interface GoldenUnitReplay {
+  readonly unit: 'core-accload' | 'encoder';
+  readonly outputs: ReadonlyMap<string, Int32Array>;
+  /** requant: {tiles: Σ T_acc over the R × C tiles}; encode: {encoder: T_enc}. */
+  readonly cycles: { readonly tiles: number } | { readonly encoder: number };
+}
+
+/** The drain-only tiles of a requant case and the case's figures. */
+export interface GoldenRequantJobs {
+  /** Tiles in schedule order (column blocks outer, row blocks inner), with their origin. */
+  readonly tiles: readonly { readonly m0: number; readonly n0: number; readonly job: AccLoadJob }[];
+  readonly M: number;
+  readonly N: number;
 }
 
 // CONSTANTS
@@ -107,16 +129,19 @@ export function replayGolden(c: GoldenCaseRead, dram: DramConfig = GOLDEN_DRAM):
 }
 
 /**
- * Expected cycles of every hardware GEMM case under `root`, keyed by case id (what
+ * Expected cycles of every hardware case (GEMM, requant on the accumulator-load path, encode on the
+ * encoder unit) under `root`, keyed by case id (what
  * hw-model/expected-cycles.json stores and what `setExpectedCycles` writes into desc.json).
  * @precision exact
  */
-export function collectExpectedCycles(caseDirs: readonly string[], read: (dir: string) => GoldenCaseRead): Record<string, { tiles: number; layer: number }> {
-  const out: Record<string, { tiles: number; layer: number }> = {};
+export function collectExpectedCycles(caseDirs: readonly string[], read: (dir: string) => GoldenCaseRead): Record<string, ExpectedCycles> {
+  const out: Record<string, ExpectedCycles> = {};
   for (const dir of caseDirs) {
     const c = read(dir);
     const r = replayGolden(c);
     if (r) out[c.desc.id] = { tiles: r.cycles.tiles, layer: r.cycles.layer };
+    const u = r ? null : replayGoldenUnit(c);
+    if (u) out[c.desc.id] = u.cycles;
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -131,8 +156,86 @@ export function fillGoldenExpectedCycles(root: string): number {
   const dirs = findGoldenCaseDirs(root);
   let n = 0;
   for (const dir of dirs) {
-    const r = replayGolden(readGoldenCase(dir));
-    if (r) { setExpectedCycles(dir, { tiles: r.cycles.tiles, layer: r.cycles.layer }); n++; }
+    const c = readGoldenCase(dir);
+    const r = replayGolden(c);
+    if (r) { setExpectedCycles(dir, { tiles: r.cycles.tiles, layer: r.cycles.layer }); n++; continue; }
+    const u = replayGoldenUnit(c);
+    if (u) { setExpectedCycles(dir, u.cycles); n++; }
   }
   return n;
+}
+
+/**
+ * The drain-only tiles of a golden `requant` case on its arch (R × C): y = clamp_b(applyScale(acc, mult[n], shift[n]) + zero)
+ * is the PPU with gm = [1] and bias 0, fed through the accumulator-load port. Null for any other op.
+ * @precision exact
+ */
+export function goldenRequantJobs(c: GoldenCaseRead): GoldenRequantJobs | null {
+  if (c.desc.op !== 'requant') return null;
+  const src = `${c.dir}/desc.json`;
+  const a = c.inputs.get('acc')?.tensor;
+  if (!a || a.dtype !== 'int32' || a.shape.length !== 2) throw new FormatError(src, 'input acc must be an int32 [M, N] tensor');
+  const [M, N] = a.shape as [number, number];
+  const p = c.desc.params as P;
+  const mult = ints(src, p, 'mult'), shift = ints(src, p, 'shift');
+  if (mult.length !== N || shift.length !== N) throw new FormatError(src, `params.mult and params.shift must have N = ${N} entries`);
+  const bits = int(src, p, 'bits');
+  const R = c.desc.arch.R, C = c.desc.arch.C;
+  const tiles: { m0: number; n0: number; job: AccLoadJob }[] = [];
+  for (let n0 = 0; n0 < N; n0 += C) {
+    const tn = Math.min(C, N - n0);
+    const ppu: PpuParams = {
+      combine: [1], bias: new Float64Array(tn), zy: int(src, p, 'zero'), lo: 0, hi: 2 ** bits - 1,
+      scale: Array.from({ length: tn }, (_, c2) => ({ mult: mult[n0 + c2]!, shift: shift[n0 + c2]! })),
+    };
+    for (let m0 = 0; m0 < M; m0 += R) {
+      const tm = Math.min(R, M - m0);
+      const acc = new Int32Array(tm * tn);
+      for (let r = 0; r < tm; r++) for (let c2 = 0; c2 < tn; c2++) acc[r * tn + c2] = (a.data as Int32Array)[(m0 + r) * N + n0 + c2]!;
+      tiles.push({ m0, n0, job: { mode: 'accLoad', M: tm, N: tn, nb: 1, acc, ppu } });
+    }
+  }
+  return { tiles, M, N };
+}
+
+/**
+ * The encoder job of a golden `encode` case (thresholds from params.thresholds_f32), or null for any other op.
+ * @precision exact
+ */
+export function goldenEncoderJob(c: GoldenCaseRead): { x: Float32Array; thresholds: Float32Array } | null {
+  if (c.desc.op !== 'encode') return null;
+  const src = `${c.dir}/desc.json`;
+  const x = c.inputs.get('x')?.tensor;
+  if (!x || x.dtype !== 'float32') throw new FormatError(src, 'input x must be a float32 tensor');
+  return { x: x.data as Float32Array, thresholds: paramsReader(c.desc.params, src).f32s('thresholds_f32') };
+}
+
+/**
+ * Replay a golden `requant` case on the stepped core (accumulator-load tiles) or an `encode` case on
+ * the stepped encoder unit; null for any other op.
+ * @equation requant: cycles.tiles = Σ_tiles accLoadCycles(cfg, 1);  encode: cycles.encoder = encoderCycles(n, L)
+ * @precision exact
+ */
+export function replayGoldenUnit(c: GoldenCaseRead): GoldenUnitReplay | null {
+  const rq = goldenRequantJobs(c);
+  if (rq) {
+    const cfg: ArrayConfig = { rows: c.desc.arch.R, cols: c.desc.arch.C };
+    const y = new Int32Array(rq.M * rq.N);
+    let cycles = 0;
+    for (const { m0, n0, job } of rq.tiles) {
+      const r = runTile(cfg, job);
+      for (let m = 0; m < job.M; m++) for (let n = 0; n < job.N; n++) y[(m0 + m) * rq.N + n0 + n] = r.y[m * job.N + n]!;
+      if (r.cycles !== accLoadCycles(cfg, 1)) throw new Error(`replayGoldenUnit: stepped ${r.cycles} ≠ closed form ${accLoadCycles(cfg, 1)} (a model bug)`);
+      cycles += r.cycles;
+    }
+    return { unit: 'core-accload', outputs: new Map([['y', y]]), cycles: { tiles: cycles } };
+  }
+  const ej = goldenEncoderJob(c);
+  if (ej) {
+    const r = runEncoder(ej);
+    const closed = encoderCycles(ej.x.length, ej.thresholds.length + 1);
+    if (r.cycles !== closed) throw new Error(`replayGoldenUnit: stepped ${r.cycles} ≠ closed form ${closed} (a model bug)`);
+    return { unit: 'encoder', outputs: new Map([['q', r.codes]]), cycles: { encoder: r.cycles } };
+  }
+  return null;
 }

@@ -62,16 +62,40 @@ export function tileCycles(cfg: ArrayConfig, K: number, nb: number): number {
 }
 
 /**
- * Latency of the pipelined threshold encoder (binary search, one comparator level per stage) for a
- * stream of n values: fill plus one value per cycle.
- * @equation T_enc(n, L) = n + ⌈log2 L⌉   (L = number of codes; 0 stages when L = 1)
+ * Closed-form latency of a drain-only (accumulator-load) job on the core: the standalone requant.
+ * The accumulators are written through the accumulator-load port before START (not counted, like the
+ * operand loads of a GEMM tile); START does not clear them and the drain begins in the next cycle.
+ * @equation T_acc = 1 + D_drain + D_ppu = 1 + R·nb + 2
+ * @deviation none (the definition the stepped model and the RTL are checked against)
+ * @precision exact
+ */
+export function accLoadCycles(cfg: ArrayConfig, nb: number): number {
+  specRequire(Number.isInteger(nb) && nb >= 1, { fn: 'accLoadCycles', what: 'nb', rule: 'be an integer ≥ 1', got: nb });
+  return T_START + drainCycles(cfg, nb) + D_PPU;
+}
+
+/**
+ * Latency of the pipelined threshold encoder unit (hw-model/src/encoder.ts, fpga/rtl/ahcq_encoder.sv)
+ * for a stream of n values and L codes (L − 1 thresholds), start cycle to last code write inclusive.
+ * Timeline: cycle 0 START (latch n and the table); in cycle t = 1 … n value x[t−1] is read from the
+ * input buffer and passes comparator level 1; level j is applied in cycle t + j − 1, one level per
+ * cycle (binary search, D = ⌈log2 L⌉ levels); the code register is written at the end of the cycle of
+ * level D, i.e. cycle t + D − 1. The last write is in cycle n + D − 1.
+ * @equation T_enc(n, L) = 1 + n + D − 1 = n + ⌈log2 L⌉,  L ≥ 2
+ * @deviation none (the definition the stepped encoder model and the RTL are checked against)
  * @precision exact
  */
 export function encoderCycles(n: number, levels: number): number {
+  specRequire(Number.isInteger(n) && n >= 1, { fn: 'encoderCycles', what: 'n', rule: 'be an integer ≥ 1', got: n });
+  specRequire(Number.isInteger(levels) && levels >= 2, { fn: 'encoderCycles', what: 'levels', rule: 'be an integer ≥ 2 (a quantizer has at least two codes)', got: levels });
   return n + encoderDepth(levels);
 }
 
-/** Pipeline depth of the threshold encoder: ⌈log2 L⌉. */
+/**
+ * Pipeline depth (comparator levels) of the threshold encoder: ⌈log2 L⌉.
+ * @equation D(L) = ⌈log2 L⌉
+ * @precision exact
+ */
 export function encoderDepth(levels: number): number {
   specRequire(Number.isInteger(levels) && levels >= 1, { fn: 'encoderDepth', what: 'levels', rule: 'be an integer ≥ 1', got: levels });
   let d = 0;

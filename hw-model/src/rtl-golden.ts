@@ -1,27 +1,35 @@
 /**
- * Parameter image for the golden RTL testbench (fpga/rtl/tb/tb_golden.sv): a golden GEMM case's
- * desc.json params become one `$readmemh` file of 32-bit words. The testbench reads the case's tensors
+ * Parameter image for the golden RTL testbench (fpga/rtl/tb/tb_golden.sv): a golden GEMM, requant or
+ * encode case's desc.json params become one `$readmemh` file of 32-bit words. The testbench reads the case's tensors
  * itself from the committed `.hex` files (x.hex, w.hex, acc.hex or acc_log.hex + acc_uni.hex, y.hex);
  * only the scalar and per-column parameters travel through this image. Pure desc → text function.
  *
  * Word map (addresses in hex, as `@addr` lines):
- *   0 magic 0x41484351 ('AHCQ')   1 mode (0 uniform, 1 cag, 2 hluq)   2 M   3 N   4 K
+ *   0 magic 0x41484351 ('AHCQ')   1 mode (0 uniform, 1 cag, 2 hluq, 4 requant on the accumulator-load
+ *   path, 5 encode)   2 M (encode: n)   3 N (encode: number of thresholds)   4 K (requant: 0)
  *   5 za   6 lLog   7 guard bits   8 nb (banks)   9 zy   a lo   b hi   c requant (1) / accumulators only (0)
- *   d expected.cycles.tiles from desc.json (ffffffff when absent)   e closed form Σ T_tile (latency.ts)
+ *   d expected.cycles.tiles (encode: .encoder) from desc.json (ffffffff when absent)
+ *   e closed form: Σ T_tile, Σ T_acc (requant) or T_enc (encode) (latency.ts)
+ *   @100 encode only: thresholds θ_k as float32 bit patterns
  *   @20 starts[0 … nb]   @40 gm[0 … nb−1]   @1000 perm[K]   @2000 zw[N]   @3000 bias[31:0]
  *   @4000 bias[63:32]   @5000 mult[N]   @6000 shift[N]
  */
 import { specRequire } from '../../src/tensor';
 import type { GoldenCaseRead } from '../../src/golden/reader';
-import { goldenToJob } from './golden-adapter';
+import { goldenEncoderJob, goldenRequantJobs, goldenToJob } from './golden-adapter';
 import { banksOf, identityPpu } from './decoders';
-import { tileCycles } from './latency';
+import { accLoadCycles, encoderCycles, tileCycles } from './latency';
 
 // CONSTANTS
 
 /** Capacity of the testbench (tb_golden.sv localparams). */
 export const TB_GOLDEN_LIMITS = { maxK: 4096, maxN: 4096, maxElems: 65536 } as const;
 const MODE_CODE = { uniform: 0, cag: 1, hluq: 2, lnq: 3 } as const;
+/** Image modes of the two unit paths. */
+const MODE_REQUANT = 4;
+const MODE_ENCODE = 5;
+/** Encoder capacity of tb_golden.sv (ahcq_encoder DMAX = 8: 255 thresholds; MAXE values). */
+export const TB_ENCODER_LIMITS = { maxThresholds: 255, maxValues: 65536 } as const;
 
 // TYPES
 
@@ -38,14 +46,15 @@ export interface RtlGoldenImage {
 // MAIN
 
 /**
- * Build the parameter image of a golden GEMM case for an R × C core with KMAX and NBMAX, or null
- * when the op is not a GEMM the array executes (the caller reports the case as skipped).
+ * Build the parameter image of a golden case for an R × C core with KMAX and NBMAX: a GEMM the array
+ * executes, a requant (accumulator-load path) or an encode (encoder unit); null for any other op (the
+ * caller reports the case as skipped).
  * @precision exact (words are 32-bit two's complement; the 64-bit bias is split into two words)
  */
 export function rtlGoldenParams(c: GoldenCaseRead, kmax: number, nbmax: number): RtlGoldenImage | null {
   const fn = 'rtlGoldenParams';
   const g = goldenToJob(c);
-  if (!g) return null;
+  if (!g) return unitImage(c);
   const { job } = g;
   const { M, N, K } = job;
   const nb = banksOf(job);
@@ -82,4 +91,63 @@ export function rtlGoldenParams(c: GoldenCaseRead, kmax: number, nbmax: number):
   section(0x5000, p.scale.map((s) => s.mult));
   section(0x6000, p.scale.map((s) => s.shift));
   return { hex: lines.join('\n') + '\n', nTiles, closedForm, expectedTiles, requant: g.requant };
+}
+
+// HELPERS
+
+const w32 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+
+function expectedOf(c: GoldenCaseRead, key: 'tiles' | 'encoder'): number | null {
+  const cy = c.desc.expected.cycles as Record<string, unknown> | null;
+  return cy !== null && typeof cy === 'object' && Number.isSafeInteger(cy[key]) ? (cy[key] as number) : null;
+}
+
+function image(sections: readonly [number, ArrayLike<number>][]): string {
+  const lines: string[] = [];
+  for (const [addr, vals] of sections) {
+    lines.push('@' + addr.toString(16));
+    for (let i = 0; i < vals.length; i++) lines.push(w32(vals[i]!));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The image of a requant case (mode 4) or an encode case (mode 5); null for any other op. */
+function unitImage(c: GoldenCaseRead): RtlGoldenImage | null {
+  const fn = 'rtlGoldenParams';
+  const rq = goldenRequantJobs(c);
+  if (rq) {
+    const { M, N } = rq;
+    specRequire(M * N <= TB_GOLDEN_LIMITS.maxElems && N <= TB_GOLDEN_LIMITS.maxN, { fn, what: 'case size', rule: `fit the testbench memories (${TB_GOLDEN_LIMITS.maxElems} elements)`, got: [M, N] });
+    const cfg = { rows: c.desc.arch.R, cols: c.desc.arch.C };
+    const nTiles = rq.tiles.length;
+    const closedForm = nTiles * accLoadCycles(cfg, 1);
+    const expectedTiles = expectedOf(c, 'tiles');
+    const p = c.desc.params as Record<string, unknown>;
+    const bits = p['bits'] as number;
+    const mult = p['mult'] as number[], shift = p['shift'] as number[];
+    const hex = image([
+      [0, [0x41484351, MODE_REQUANT, M, N, 0, 0, 0, 0, 1, p['zero'] as number, 0, 2 ** bits - 1, 1, expectedTiles ?? 0xffffffff, closedForm]],
+      [0x20, [0, 0]], [0x40, [1]], [0x2000, new Array<number>(N).fill(0)], [0x3000, new Array<number>(N).fill(0)], [0x4000, new Array<number>(N).fill(0)],
+      [0x5000, mult], [0x6000, shift],
+    ]);
+    return { hex, nTiles, closedForm, expectedTiles, requant: true };
+  }
+  const ej = goldenEncoderJob(c);
+  if (ej) return encoderImage(ej.x.length, ej.thresholds, expectedOf(c, 'encoder'));
+  return null;
+}
+
+/**
+ * The encode-mode image (mode 5) of a threshold table and a stream length: also used for the encoder
+ * stage of other ops (gelu → q of gelu_hluq, p → p_codes of lnq_attention).
+ * @precision exact (thresholds as float32 bit patterns)
+ */
+export function encoderImage(n: number, thresholds: Float32Array, expected: number | null = null): RtlGoldenImage {
+  const fn = 'encoderImage';
+  specRequire(Number.isInteger(n) && n >= 1 && n <= TB_ENCODER_LIMITS.maxValues, { fn, what: 'n', rule: `be an integer in [1, ${TB_ENCODER_LIMITS.maxValues}]`, got: n });
+  specRequire(thresholds.length >= 1 && thresholds.length <= TB_ENCODER_LIMITS.maxThresholds, { fn, what: 'thresholds', rule: `have 1 … ${TB_ENCODER_LIMITS.maxThresholds} entries`, got: thresholds.length });
+  const closedForm = encoderCycles(n, thresholds.length + 1);
+  const bitsOf = new Uint32Array(thresholds.buffer, thresholds.byteOffset, thresholds.length);
+  const hex = image([[0, [0x41484351, MODE_ENCODE, n, thresholds.length, 0, 0, 0, 0, 1, 0, 0, 0, 1, expected ?? 0xffffffff, closedForm]], [0x100, bitsOf]]);
+  return { hex, nTiles: 1, closedForm, expectedTiles: expected, requant: true };
 }

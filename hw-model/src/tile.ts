@@ -20,15 +20,18 @@
  */
 import { specRequire } from '../../src/tensor';
 import { applyScale, saturate } from '../../src/int/fixed-point';
-import { checkTileJob, decodeRow, identityPpu, HLUQ_LOG, HLUQ_UNI } from './decoders';
+import { checkAccLoadJob, checkTileJob, decodeRow, identityPpu, HLUQ_LOG, HLUQ_UNI } from './decoders';
 import { D_PPU, drainCycles } from './latency';
-import type { ArrayConfig, PpuParams, TileJob, TileResult } from './types';
+import type { AccLoadJob, ArrayConfig, PpuParams, TileJob, TileResult } from './types';
 
 // TYPES
 
 /** Per-job data latched in the START cycle. */
 interface Latched {
-  readonly job: TileJob;
+  /** The GEMM job, or the drain-only job (then there is no compute phase: tDrain = 1). */
+  readonly job: TileJob | AccLoadJob;
+  readonly M: number;
+  readonly N: number;
   readonly nb: number;
   readonly ppu: PpuParams;
   /** Decoded row operands [M, K] (value, tag) and column operands [N, K]. */
@@ -48,7 +51,7 @@ export interface EngineState {
   /** Global clock count. */
   cycle: number;
   /** Host-side command FIFO (not clocked). */
-  readonly queue: TileJob[];
+  readonly queue: (TileJob | AccLoadJob)[];
   /** Current job or null when idle. */
   cur: Latched | null;
   /** Progress index within the job (advances only on non-stalled cycles; 0 = START). */
@@ -118,15 +121,26 @@ export function createEngine(cfg: ArrayConfig, maxBanks = 16): EngineState {
  * Queue a job (host command; no clock edge). Preconditions are checked here, before any cycle runs.
  * @precision exact
  */
-export function enqueue(state: EngineState, job: TileJob): void {
-  const nb = checkTileJob('enqueue', state.cfg, job);
+export function enqueue(state: EngineState, job: TileJob | AccLoadJob): void {
+  const nb = job.mode === 'accLoad' ? checkAccLoadJob('enqueue', state.cfg, job) : checkTileJob('enqueue', state.cfg, job);
   specRequire(nb * state.cfg.rows * state.cfg.cols <= state.acc.length, {
     fn: 'enqueue', what: 'banks', rule: `fit the engine's accumulator banks (${state.acc.length / (state.cfg.rows * state.cfg.cols)})`, got: nb,
   });
   state.queue.push(job);
 }
 
-function latch(cfg: ArrayConfig, job: TileJob): Latched {
+function latchAccLoad(cfg: ArrayConfig, job: AccLoadJob): Latched {
+  const nb = checkAccLoadJob('step', cfg, job);
+  const { M, N } = job;
+  const tDrain = 1; // no compute phase: the drain starts right after START
+  return {
+    job, M, N, nb, ppu: job.ppu ?? identityPpu(N, nb), aVal: new Int32Array(0), aTag: new Int8Array(0), bVal: new Int32Array(0),
+    tDrain, tLast: tDrain + drainCycles(cfg, nb) - 1 + D_PPU, acc: new Int32Array(nb * M * N), y: new Float64Array(M * N),
+  };
+}
+
+function latch(cfg: ArrayConfig, job: TileJob | AccLoadJob): Latched {
+  if (job.mode === 'accLoad') return latchAccLoad(cfg, job);
   const nb = checkTileJob('step', cfg, job);
   const { M, N, K } = job;
   const aVal = new Int32Array(M * K), aTag = new Int8Array(M * K), bVal = new Int32Array(N * K);
@@ -141,13 +155,13 @@ function latch(cfg: ArrayConfig, job: TileJob): Latched {
   const tDrain = K + cfg.rows + cfg.cols - 1; // first drain cycle (= T_START + T_comp)
   const tLast = tDrain + drainCycles(cfg, nb) - 1 + D_PPU;
   return {
-    job, nb, ppu: job.ppu ?? identityPpu(N, nb), aVal, aTag, bVal, tDrain, tLast,
+    job, M, N, nb, ppu: job.ppu ?? identityPpu(N, nb), aVal, aTag, bVal, tDrain, tLast,
     acc: new Int32Array(nb * M * N), y: new Float64Array(M * N),
   };
 }
 
-function feed(s: EngineState, L: Latched, tc: number): void {
-  const { M, N, K } = L.job;
+function feed(s: EngineState, L: Latched, job: TileJob, tc: number): void {
+  const { M, N, K } = job;
   const R = s.cfg.rows, C = s.cfg.cols;
   for (let r = 0; r < R; r++) {
     const k = tc - r;
@@ -162,11 +176,11 @@ function feed(s: EngineState, L: Latched, tc: number): void {
 }
 
 /** One compute cycle of the array: operands move right/down, every PE accumulates. */
-function computeArray(s: EngineState, L: Latched): void {
+function computeArray(s: EngineState, L: Latched, job: TileJob): void {
   const R = s.cfg.rows, C = s.cfg.cols, nb = L.nb;
   const aV = s.aVal, aT = s.aTag, bV = s.bVal, nAV = s.nAVal, nAT = s.nATag, nBV = s.nBVal, acc = s.acc;
-  const mode = L.job.mode;
-  const gb = mode === 'hluq' ? L.job.hluq!.guardBits : 0;
+  const mode = job.mode;
+  const gb = mode === 'hluq' ? job.hluq!.guardBits : 0;
   for (let r = 0; r < R; r++) {
     const row = r * C;
     for (let c = 0; c < C; c++) {
@@ -197,7 +211,7 @@ function computeArray(s: EngineState, L: Latched): void {
 
 /** One PPU cycle for every column; `d` is the drain read index or −1. Returns the writes. */
 function ppuCycle(s: EngineState, L: Latched, d: number): number {
-  const { M, N } = L.job;
+  const { M, N } = L;
   const C = s.cfg.cols, nb = L.nb, p = L.ppu;
   let writes = 0;
   for (let c = 0; c < C; c++) {
@@ -232,6 +246,17 @@ function ppuCycle(s: EngineState, L: Latched, d: number): number {
   return writes;
 }
 
+/** The accumulator-load port: job.acc [nb, M, N] into the PE registers of rows < M, columns < N. */
+function loadAccumulators(s: EngineState, job: AccLoadJob): void {
+  const C = s.cfg.cols, { M, N, nb } = job;
+  for (let b = 0; b < nb; b++) for (let r = 0; r < M; r++) for (let c = 0; c < N; c++) s.acc[(r * C + c) * nb + b] = job.acc[(b * M + r) * N + c]!;
+}
+
+function banksToAllocate(job: TileJob | AccLoadJob): number {
+  if (job.mode === 'accLoad') return Math.max(1, job.nb);
+  return Math.max(1, job.mode === 'cag' ? job.groups?.zeroPoints.length ?? 1 : 2);
+}
+
 const IDLE: StepOutputs = Object.freeze({ busy: false, writes: 0, done: null });
 
 /**
@@ -245,12 +270,14 @@ export function step(state: EngineState, inputs: StepInputs = {}): { state: Engi
   s.cycle++;
   if (s.cur === null) {
     if (inputs.stall || s.queue.length === 0) return { state: s, outputs: IDLE };
-    // START cycle: latch the job, clear accumulators and PPU.
+    // START cycle: latch the job, clear accumulators and PPU (a drain-only job keeps the accumulators
+    // written through the load port: acc[(r·C + c)·nb + bank] = job.acc[bank, r, c]).
     const L = latch(s.cfg, s.queue.shift()!);
     s.cur = L;
     s.t = 0;
     s.perf = 1;
     s.acc.fill(0);
+    if (L.job.mode === 'accLoad') loadAccumulators(s, L.job);
     s.aVal.fill(0); s.aTag.fill(0); s.bVal.fill(0);
     s.s1Valid.fill(0); s.s2Valid.fill(0); s.comb.fill(0);
     return { state: s, outputs: { busy: true, writes: 0, done: null } };
@@ -261,8 +288,9 @@ export function step(state: EngineState, inputs: StepInputs = {}): { state: Engi
   const t = ++s.t;
   let writes = 0;
   if (t < L.tDrain) {
-    feed(s, L, t - 1);
-    computeArray(s, L);
+    const job = L.job as TileJob; // tDrain = 1 for a drain-only job: no compute cycle
+    feed(s, L, job, t - 1);
+    computeArray(s, L, job);
   } else {
     const d = t - L.tDrain;
     writes = ppuCycle(s, L, d < s.cfg.rows * L.nb ? d : -1);
@@ -276,11 +304,12 @@ export function step(state: EngineState, inputs: StepInputs = {}): { state: Engi
 
 /**
  * Run one job to completion on a fresh engine: a fold of `step` from the START cycle to the last write.
- * @equation result = fold(step, createEngine(cfg) ⊕ job) until done;  result.cycles = tileCycles(cfg, K, nb)
+ * A drain-only job (`mode: 'accLoad'`, the standalone requant) runs the same way without a compute phase.
+ * @equation result = fold(step, createEngine(cfg) ⊕ job) until done;  result.cycles = tileCycles(cfg, K, nb) (accLoadCycles(cfg, nb) for a drain-only job)
  * @precision exact
  */
-export function runTile(cfg: ArrayConfig, job: TileJob): TileResult {
-  const s = createEngine(cfg, Math.max(1, job.mode === 'cag' ? job.groups?.zeroPoints.length ?? 1 : 2));
+export function runTile(cfg: ArrayConfig, job: TileJob | AccLoadJob): TileResult {
+  const s = createEngine(cfg, banksToAllocate(job));
   enqueue(s, job);
   for (;;) {
     const { outputs } = step(s);
@@ -295,8 +324,8 @@ export function runTile(cfg: ArrayConfig, job: TileJob): TileResult {
  * @equation result.cycles = tileCycles(cfg, K, nb) + #{stalled cycles after START}
  * @precision exact
  */
-export function runTileWithStalls(cfg: ArrayConfig, job: TileJob, stall: readonly boolean[]): TileResult {
-  const s = createEngine(cfg, Math.max(1, job.mode === 'cag' ? job.groups?.zeroPoints.length ?? 1 : 2));
+export function runTileWithStalls(cfg: ArrayConfig, job: TileJob | AccLoadJob, stall: readonly boolean[]): TileResult {
+  const s = createEngine(cfg, banksToAllocate(job));
   enqueue(s, job);
   for (let i = 0; ; i++) {
     const { outputs } = step(s, { stall: stall[i] ?? false });

@@ -69,6 +69,22 @@ export interface TileJob {
   readonly ppu?: PpuParams;
 }
 
+/**
+ * A drain-only job (standalone requantisation): the accumulators of an M × N tile are written through
+ * the accumulator-load port instead of being computed, then drained through the PPU. No compute phase.
+ */
+export interface AccLoadJob {
+  readonly mode: 'accLoad';
+  readonly M: number;
+  readonly N: number;
+  /** Accumulator banks per PE used by the drain (1 for a plain requant). */
+  readonly nb: number;
+  /** Loaded accumulators [nb, M, N] (int32). */
+  readonly acc: Int32Array;
+  /** Requant parameters; absent → identity. */
+  readonly ppu?: PpuParams;
+}
+
 /** What a finished tile produced. */
 export interface TileResult {
   /** Raw accumulators as drained, [nb, M, N] (bank-major like `gemmCag`'s [G, M, N]). */
