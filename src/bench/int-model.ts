@@ -4,8 +4,9 @@
  * as (1) the fp32 fast path, (2) the fake-quant W4A4 path (`fakeQuantModel`: float32 GEMMs on
  * dequantized weights, every site quantize-dequantized) and (3) the integer path (`intQuantModel`:
  * planned Linears on the wasm integer GEMM, the rest as fake-quant). Medians of timed runs after a
- * warm-up, with the `/proc/stat` foreign-load check of src/bench/kernels.ts (a contaminated run is
- * retried). Prints nothing; returns one record. The lead wires it into `npm run bench`.
+ * warm-up, the three variants interleaved run by run (a load change hits all three alike), with the
+ * `/proc/stat` foreign-load check of src/bench/kernels.ts (a contaminated run is retried `retries` times).
+ * Prints nothing; returns one record. The lead wires it into `npm run bench`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,22 +67,29 @@ export interface IntModelBenchRecord {
 
 // HELPERS
 
-async function medianWithLoad(run: () => void, runs: number, warmup: number, maxLoad: number, retries: number): Promise<{ medianMs: number; foreignLoad: number; contaminated: boolean }> {
-  for (let i = 0; i < warmup; i++) run(); // weight packing, Liftoff → TurboFan tier-up
-  const times: number[] = [];
-  let worst = 0, contaminated = false;
-  for (let r = 0; r < runs; r++) {
-    let m = await timeWithLoad(run);
-    for (let t = 0; t < retries && m.foreignLoad >= maxLoad; t++) {
-      await new Promise((res) => setTimeout(res, 500));
-      m = await timeWithLoad(run);
+/** Time the variants interleaved (v₁, v₂, v₃, v₁, …) so that a load change hits all of them alike; median per variant. */
+async function interleavedMedians(runs: readonly (() => void)[], n: number, warmup: number, maxLoad: number, retries: number, progress?: (step: string) => void): Promise<{ medianMs: number; foreignLoad: number; contaminated: boolean }[]> {
+  for (let i = 0; i < warmup; i++) runs.forEach((run) => run()); // weight packing, Liftoff → TurboFan tier-up
+  const times = runs.map(() => [] as number[]);
+  const worst = runs.map(() => 0);
+  const dirty = runs.map(() => false);
+  for (let r = 0; r < n; r++) {
+    for (let v = 0; v < runs.length; v++) {
+      let m = await timeWithLoad(runs[v]!);
+      for (let t = 0; t < retries && m.foreignLoad >= maxLoad; t++) {
+        await new Promise((res) => setTimeout(res, 500));
+        m = await timeWithLoad(runs[v]!);
+      }
+      if (m.foreignLoad >= maxLoad) dirty[v] = true;
+      worst[v] = Math.max(worst[v]!, m.foreignLoad);
+      times[v]!.push(m.ms);
+      progress?.(`run ${r + 1}/${n} variant ${v + 1}: ${m.ms.toFixed(0)} ms (foreign load ${m.foreignLoad.toFixed(2)})`);
     }
-    if (m.foreignLoad >= maxLoad) contaminated = true;
-    worst = Math.max(worst, m.foreignLoad);
-    times.push(m.ms);
   }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)]!, foreignLoad: worst, contaminated };
+  return times.map((t, v) => {
+    const s = [...t].sort((a, b) => a - b);
+    return { medianMs: s[Math.floor(s.length / 2)]!, foreignLoad: worst[v]!, contaminated: dirty[v]! };
+  });
 }
 
 function compare(a: Tensor, b: Tensor): { maxAbs: number; sqnr: number } {
@@ -108,7 +116,7 @@ function compare(a: Tensor, b: Tensor): { maxAbs: number; sqnr: number } {
 export async function benchIntModel(opts: IntModelBenchOptions): Promise<IntModelBenchRecord> {
   const fn = 'benchIntModel';
   specRequire(opts.backend !== undefined, { fn, what: 'opts.backend', rule: 'be a fast backend', got: opts.backend });
-  const runs = opts.runs ?? 3, warmup = opts.warmup ?? 1, maxLoad = opts.maxForeignLoad ?? 0.3, retries = opts.retries ?? 3;
+  const runs = opts.runs ?? 3, warmup = opts.warmup ?? 1, maxLoad = opts.maxForeignLoad ?? 0.3, retries = opts.retries ?? 1;
   specRequire(Number.isInteger(runs) && runs >= 1, { fn, what: 'runs', rule: 'be an integer ≥ 1', got: runs });
   const fast = opts.backend;
   const target = loadTarget('mobilesam');
@@ -136,12 +144,9 @@ export async function benchIntModel(opts: IntModelBenchOptions): Promise<IntMode
     { variant: 'fake-quant', run: () => runEncoder(target, fq.enc, x, fq.tap, undefined, fast) },
     { variant: 'integer', run: () => runEncoder(target, im.enc, x, im.tap, undefined, im.backend) },
   ];
-  const rows: IntModelBenchRow[] = [];
-  for (const v of variants) {
-    opts.onProgress?.(`timing ${v.variant}`);
-    const m = await medianWithLoad(() => void v.run(), runs, warmup, maxLoad, retries);
-    rows.push({ variant: v.variant, ...m });
-  }
+  opts.onProgress?.('timing fp32 / fake-quant / integer, interleaved');
+  const med = await interleavedMedians(variants.map((v) => () => void v.run()), runs, warmup, maxLoad, retries, opts.onProgress);
+  const rows: IntModelBenchRow[] = variants.map((v, i) => ({ variant: v.variant, ...med[i]! }));
   const d = compare(variants[1]!.run(), variants[2]!.run());
   const ms = (v: string): number => rows.find((r) => r.variant === v)!.medianMs;
   return {
