@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findGoldenCaseDirs, readGoldenCase } from '../../src/golden/reader';
-import { replayGolden, goldenToJob, collectExpectedCycles } from '../src/golden-adapter';
+import { replayGolden, replayGoldenUnit, goldenToJob, collectExpectedCycles } from '../src/golden-adapter';
 
 const ROOT = path.resolve(__dirname, '../../fixtures/golden');
 const have = existsSync(ROOT);
@@ -38,6 +38,19 @@ describe.skipIf(!have)(`conformance${have ? '' : ' — SKIPPED: fixtures/golden 
       if (cy !== null) expect(cy, `${c.desc.id}: desc.json expected.cycles`).toEqual(r.cycles);
     }
     expect(n).toBeGreaterThan(0);
+  });
+  it('every requant and encode case: outputs bit-exact on the accumulator-load path / encoder unit; desc.json expected.cycles, when filled, agrees', () => {
+    let n = 0;
+    for (const dir of dirs) {
+      const c = readGoldenCase(dir);
+      const r = replayGoldenUnit(c);
+      if (!r) continue;
+      n++;
+      for (const [name, got] of r.outputs) expect(Array.from(got), `${c.desc.id}: ${name}`).toEqual(Array.from(c.outputs.get(name)!.tensor.data));
+      const cy = c.desc.expected.cycles;
+      if (cy !== null) expect(cy, `${c.desc.id}: desc.json expected.cycles`).toEqual(r.cycles);
+    }
+    expect(n).toBe(6);
   });
   it('hw-model/expected-cycles.json equals the model for every case', () => {
     const want = collectExpectedCycles(dirs, readGoldenCase);

@@ -47,3 +47,19 @@ export function naiveTile(job: TileJob): { acc: number[]; y: number[]; nb: numbe
   }
   return { acc, y, nb };
 }
+
+/**
+ * Code of a float32 value under a threshold table, by the definition: count every threshold the value
+ * reaches (IEEE `>=`, so NaN reaches none and −0 equals +0). No search, no ordering assumption.
+ */
+export function naiveThresholdCode(x: number, thresholds: ArrayLike<number>): number {
+  let c = 0;
+  for (let k = 0; k < thresholds.length; k++) if (x >= thresholds[k]!) c++;
+  return c;
+}
+
+/** Requantised code of one accumulator, by the textbook formula with BigInt (round half up, clamp). */
+export function naiveRequant(acc: number, mult: number, shift: number, zero: number, lo: number, hi: number): number {
+  const v = Number(((BigInt(acc) * BigInt(mult)) + (1n << BigInt(shift - 1))) >> BigInt(shift)) + zero;
+  return Math.min(hi, Math.max(lo, v));
+}

@@ -94,9 +94,9 @@ export interface GoldenRtlRun {
   readonly log: string;
 }
 
-/** Run the golden testbench on one case directory with a parameter image file. */
-export function runGoldenRtl(cmd: string[], caseDir: string, paramsFile: string, stallPct = 0, seed = 1): GoldenRtlRun {
-  const args = [...cmd.slice(1), `+case=${caseDir}`, `+params=${paramsFile}`, `+stall_pct=${stallPct}`, `+seed=${seed}`];
+/** Run the golden testbench on one case directory with a parameter image file (extra plusargs, e.g. `+xname=gelu +qname=q`). */
+export function runGoldenRtl(cmd: string[], caseDir: string, paramsFile: string, stallPct = 0, seed = 1, extra: readonly string[] = []): GoldenRtlRun {
+  const args = [...cmd.slice(1), `+case=${caseDir}`, `+params=${paramsFile}`, `+stall_pct=${stallPct}`, `+seed=${seed}`, ...extra];
   const r = spawnSync(cmd[0]!, args, { encoding: 'utf8', timeout: 300_000 });
   const log = (r.stdout ?? '') + (r.stderr ?? '');
   const m = /RESULT tiles=(\d+) acc_mismatch=(\d+) y_mismatch=(\d+) missing=(\d+) cycles=(\d+) stalls=(\d+)/.exec(log);

@@ -14,7 +14,8 @@
  *   @20 starts[0 … nb]   @40 gm[0 … nb−1]   @1000 perm[K]   @2000 zw[N]   @3000 bias[31:0]
  *   @4000 bias[63:32]   @5000 mult[N]   @6000 shift[N]
  */
-import { specRequire } from '../../src/tensor';
+import { FormatError, specRequire } from '../../src/tensor';
+import { paramsReader } from '../../src/golden/ops';
 import type { GoldenCaseRead } from '../../src/golden/reader';
 import { goldenEncoderJob, goldenRequantJobs, goldenToJob } from './golden-adapter';
 import { banksOf, identityPpu } from './decoders';
@@ -150,4 +151,34 @@ export function encoderImage(n: number, thresholds: Float32Array, expected: numb
   const bitsOf = new Uint32Array(thresholds.buffer, thresholds.byteOffset, thresholds.length);
   const hex = image([[0, [0x41484351, MODE_ENCODE, n, thresholds.length, 0, 0, 0, 0, 1, 0, 0, 0, 1, expected ?? 0xffffffff, closedForm]], [0x100, bitsOf]]);
   return { hex, nTiles: 1, closedForm, expectedTiles: expected, requant: true };
+}
+
+/** The encoder stage of a golden op whose other stages run on the float32 vector unit. */
+export interface EncoderStage {
+  /** The stage's input (a float32 output of the vector unit, read from the case) and its expected codes. */
+  readonly xname: string;
+  readonly qname: string;
+  readonly x: Float32Array;
+  readonly thresholds: Float32Array;
+  readonly image: RtlGoldenImage;
+}
+
+/**
+ * The threshold-encoder stage of a `gelu_hluq` case (gelu → q, HLUQ table) or an `lnq_attention` case
+ * (p → p_codes, LNQ table), with the encode-mode image; null for any other op. The stage's float32
+ * input is the case's stored vector-unit output, so the encoder is checked on exactly those values.
+ * @precision exact
+ */
+export function encoderStageOf(c: GoldenCaseRead): EncoderStage | null {
+  const src = `${c.dir}/desc.json`;
+  const g = paramsReader(c.desc.params, src);
+  const pick = c.desc.op === 'gelu_hluq' ? { xname: 'gelu', qname: 'q', th: () => g.f32s('thresholds_f32') }
+    : c.desc.op === 'lnq_attention' ? { xname: 'p', qname: 'p_codes', th: () => g.obj('lnq').f32s('thresholds_f32') }
+    : null;
+  if (!pick) return null;
+  const t = c.outputs.get(pick.xname)?.tensor;
+  if (!t || t.dtype !== 'float32') throw new FormatError(src, `output ${pick.xname} must be a float32 tensor`);
+  const thresholds = pick.th();
+  const x = t.data as Float32Array;
+  return { xname: pick.xname, qname: pick.qname, x, thresholds, image: encoderImage(x.length, thresholds) };
 }
