@@ -19,6 +19,7 @@ import { permute } from './permute';
 import { slice } from './slice';
 import { pad } from './pad';
 import { interpolateBilinear, type InterpolateBilinearAttrs } from './interpolate-bilinear';
+import { qkvAttention } from './qkv-attention';
 import { denseImagePe } from '../nn/position-embedding-random';
 import type { DType, Tensor } from '../tensor';
 
@@ -44,6 +45,8 @@ export interface Backend {
   readonly interpolateBilinear: (x: Tensor, attrs: InterpolateBilinearAttrs) => Tensor;
   /** Attention probabilities softmax(scale·(q·kT) (+ bias)) over the last axis, as one op. */
   readonly attentionProbs: (q: Tensor, kT: Tensor, scale: number, bias?: Tensor) => Tensor;
+  /** Multi-head attention on an interleaved qkv [Bw, N, H, 3·hd] → [Bw, N, H·hd] (src/ops/qkv-attention.ts), as one op. */
+  readonly qkvAttention: (qkv: Tensor, scale: number, bias?: Tensor) => Tensor;
   readonly add: (a: Tensor, b: Tensor) => Tensor;
   /** add(scale(x, s), b) — attention logits plus bias in one op. */
   readonly scaleAdd: (x: Tensor, s: number, b: Tensor) => Tensor;
@@ -130,4 +133,4 @@ export function plainScope<T extends Tensor>(body: () => T): T {
 }
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', scoped: plainScope, linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', scoped: plainScope, linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, qkvAttention, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };

@@ -362,6 +362,7 @@ export function tinyViTAttention(x: Tensor, weights: TinyViTWeights, prefix: str
   specRequire(ab.shape[1] === N, { fn: 'tinyViTAttention', what: `weights['${prefix}.attention_bias'].shape[1]`, rule: `equal tokens per window ${N}`, got: ab.shape[1] });
   const xn = be.layerNorm(x, w(weights, `${prefix}.norm.weight`), w(weights, `${prefix}.norm.bias`), { epsilon: attrs.epsilon }); // [Bw, N, C]
   const qkv = view(lin(xn, weights, `${prefix}.qkv`, hooks, be), [Bw, N, heads, 3 * hd]); // [Bw, N, heads, 3·hd]
+  if (!hooks.attnProbs) return lin(be.qkvAttention(qkv, hd ** -0.5, ab), weights, `${prefix}.proj`, hooks, be); // the same steps below as one op  [Bw, N, C]
   const q = be.permute(be.slice(qkv, [0, 0, 0, 0], [Bw, N, heads, hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
   const kT = be.permute(be.slice(qkv, [0, 0, 0, hd], [Bw, N, heads, 2 * hd]), [0, 2, 3, 1]); // [Bw, heads, hd, N]
   const v = be.permute(be.slice(qkv, [0, 0, 0, 2 * hd], [Bw, N, heads, 3 * hd]), [0, 2, 1, 3]); // [Bw, heads, N, hd]
