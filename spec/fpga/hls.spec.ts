@@ -13,7 +13,7 @@ import { findGoldenCaseDirs } from '../../src/golden/reader';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Golden ops the C-sim implements (all ops of ahcq-golden/1). */
-const IMPLEMENTED = ['gemm_uniform', 'gemm_cag', 'gemm_hluq', 'requant', 'encode', 'gelu_hluq', 'lnq_attention'];
+const IMPLEMENTED = ['gemm_uniform', 'gemm_cag', 'gemm_hluq', 'requant', 'encode', 'gelu_hluq', 'lnq_attention', 'tinyvit_block'];
 const GOLDEN = path.join(ROOT, 'fixtures/golden');
 const hasGpp = spawnSync('sh', ['-c', 'command -v g++'], { stdio: 'ignore' }).status === 0;
 const ready = hasGpp && existsSync(GOLDEN);
@@ -39,7 +39,7 @@ int main(){ hint<4,true> a = 7; a += 1; hint<4,false> u = -1; hint<8,true> s = 2
 });
 
 describe.skipIf(!ready)(`conformance${ready ? '' : ` — SKIPPED: ${why}`}`, () => {
-  it('csim replays every golden case bit-exactly (incl. gelu_hluq and lnq_attention float32 outputs): "N passed, 0 failed", skips only unimplemented ops', () => {
+  it('csim replays every golden case bit-exactly (incl. the float32 outputs of gelu_hluq, lnq_attention and the whole tinyvit_block): "N passed, 0 failed", skips only unimplemented ops', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ahcq-hls-'));
     try {
       const exe = path.join(dir, 'csim');
@@ -50,7 +50,8 @@ describe.skipIf(!ready)(`conformance${ready ? '' : ` — SKIPPED: ${why}`}`, () 
       expect(Number(m![2]), r.stdout).toBe(0);
       expect(Number(m![1])).toBeGreaterThan(0);
       expect(r.status).toBe(0);
-      // every op of ahcq-golden/1 has a kernel; only ops added later (e.g. a whole-block case) may be skipped
+      // every op of ahcq-golden/1 has a kernel (tinyvit_block included); only ops added later may be skipped
+      expect(r.stdout).not.toContain("op 'tinyvit_block'");
       const skippedOps = [...r.stdout.matchAll(/^SKIP .* \(no HLS kernel for op '([^']+)'\)$/gm)].map((x) => x[1]!);
       expect(skippedOps.length, r.stdout).toBe(Number(m![3]));
       for (const op of skippedOps) expect(IMPLEMENTED, `op '${op}' was skipped`).not.toContain(op);

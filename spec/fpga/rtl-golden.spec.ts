@@ -15,11 +15,13 @@
  * build, ≈ 1 s per small case and ≈ 25–60 s per MobileSAM layer on a shared 2-core machine).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findGoldenCaseDirs, readGoldenCase } from '../../src/golden/reader';
-import { encoderStageOf, rtlGoldenParams } from '../../hw-model/src/rtl-golden';
+import { encoderImage, encoderStageOf, rtlGoldenParams } from '../../hw-model/src/rtl-golden';
+import { float32FromKey, float32Key } from '../../src/int/threshold-encoder';
+import { naiveThresholdCode } from '../../hw-model/spec/oracle';
 import { replayGolden, replayGoldenUnit } from '../../hw-model/src/golden-adapter';
 import { runEncoder } from '../../hw-model/src/encoder';
 import { buildGoldenSim, hasTool, runGoldenRtl, type RtlParams, type Simulator } from '../../hw-model/spec/rtl-sim';
@@ -178,6 +180,26 @@ for (const sim of ['iverilog', 'verilator'] as Simulator[]) {
         expect(r.pass, r.log).toBe(true);
       }, 300_000);
     }
+    it('encoder unit on IEEE special inputs (NaN, ±0, ±∞, subnormals, every threshold and its float32 neighbours; a table with duplicates and +∞): codes = naive count, counter = n + ⌈log2 L⌉', () => {
+      const th = Float32Array.of(-Infinity, -2.5, -1e-45, -0, 0, 1e-45, 0.75, 0.75, 3, Infinity, Infinity);
+      const xs: number[] = [NaN, -NaN, 0, -0, Infinity, -Infinity, 1e-45, -1e-45, 1.1754942e-38, -3.4028235e38, 3.4028235e38];
+      for (const t of th) if (Number.isFinite(t)) { const k = float32Key(t); xs.push(t, float32FromKey(k - 1), float32FromKey(k + 1)); }
+      const x = Float32Array.from(xs);
+      const u = new Uint32Array(x.buffer);
+      u[1] = 0xffc00001; // a negative NaN with payload (its key would exceed every other negative key)
+      const q = Array.from(x, (v) => naiveThresholdCode(v, th));
+      const dir = path.join(work, 'encoder-specials');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'x.hex'), Array.from(u, (v) => v.toString(16).padStart(8, '0')).join('\n') + '\n');
+      writeFileSync(path.join(dir, 'q.hex'), q.map((v) => v.toString(16).padStart(2, '0')).join('\n') + '\n');
+      const img = encoderImage(x.length, th);
+      const f = path.join(dir, 'params.hex');
+      writeFileSync(f, img.hex);
+      const r = runGoldenRtl(cmd, dir, f);
+      expect(r.yMismatch + r.missing, r.log).toBe(0);
+      expect(r.cycles).toBe(x.length + 4); // 12 codes → 4 comparator levels
+      expect(r.pass, r.log).toBe(true);
+    }, 300_000);
     // the two MobileSAM layers (≈ 8.5 k cycles each) are left out of the stall runs to keep CI time modest
     const stalled = mine.filter((c) => c.kind !== 'skip' && !c.id.startsWith('mobilesam'));
     it(`random stalls (25 % of cycles) on ${stalled.length} cases (GEMM, requant, encode): still bit-exact, Σ counter = closed form + stalled cycles`, () => {

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <cmath>
 #include "ahcq_types.hpp"
 
 namespace ahcq {
@@ -175,14 +176,34 @@ gelu_loop:
   }
 }
 
+// LayerNorm of one token (n channels): sequential sum → mean = s/n, sequential Σ(x − mean)² → var = v/n,
+// denom = √(var + eps) (IEEE sqrt, correctly rounded), out_i = ((x_i − mean)/denom)·γ_i + β_i, every op
+// rounded to float32 (src/int/vector-f32.ts#layerNormRowF32 order).
+inline void layer_norm_f32(const float* x, int n, const float* g, const float* b, float eps, float* out) {
+  float s = 0.0f;
+  for (int i = 0; i < n; i++) s = s + x[i];
+  const float mean = s / static_cast<float>(n);
+  float v = 0.0f;
+  for (int i = 0; i < n; i++) { const float d = x[i] - mean; v = v + d * d; }
+  const float var = v / static_cast<float>(n);
+  const float denom = std::sqrt(var + eps);
+  for (int i = 0; i < n; i++) out[i] = ((x[i] - mean) / denom) * g[i] + b[i];
+}
+
+// Dequantising output stage: y = f32(f32(wide)·scale) (wide = Σ_b gm[b]·acc_b + bias, exact in int64).
+inline float dequant_f32(int64_t wide, float scale) { return static_cast<float>(wide) * scale; }
+
 // LNQ attention, vector part of one score row: score_t = f32(f32(s_acc_t)·scale), softmax (max-subtracted,
 // sequential sum, one division per element), then the LNQ threshold encoder p_codes_t = #{k : p_t ≥ θ_k}.
 // The two GEMMs around it (s_acc = (k − zk)·(q − zq) in uniform mode; pv_acc = D[p_codes]·(v − zv) in
 // LNQ mode with the requant) run on tile_gemm.
+// `bias` (optional, TinyViT's attention bias row): score_t = f32(f32(f32(s_acc_t)·scale) + bias_t).
 template <int TMAX>
-void lnq_softmax_encode(const int64_t* s_acc, int T, float scale, const uint32_t* th_bits, int nth, uint32_t* p_bits, int32_t* p_codes) {
+void lnq_softmax_encode(const int64_t* s_acc, int T, float scale, const uint32_t* th_bits, int nth, uint32_t* p_bits, int32_t* p_codes,
+                        const float* bias = nullptr) {
   float row[TMAX];
   for (int t = 0; t < T; t++) row[t] = static_cast<float>(s_acc[t]) * scale;
+  if (bias) for (int t = 0; t < T; t++) row[t] = row[t] + bias[t];
   float mx = row[0];
   for (int t = 1; t < T; t++) if (row[t] > mx) mx = row[t];
   float sum = 0.0f;

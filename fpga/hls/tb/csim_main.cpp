@@ -4,8 +4,9 @@
 // requant cases run the PPU alone; encode cases run the threshold encoder; gelu_hluq runs the float32
 // vector unit's GELU and the encoder; lnq_attention runs QKᵀ on tile_gemm (uniform mode, accumulators),
 // the float32 softmax + LNQ encoder (lnq_softmax_encode) and P·V on tile_gemm (LNQ decode table, requant).
+// tinyvit_block runs the whole TinyViT block on the same kernels (run_tinyvit_block below).
 // Outputs (float32 ones as bit patterns) are compared bit for bit with the stored .bin outputs. Ops
-// without an HLS kernel here (e.g. a whole-block case) are reported as skipped with the op name. Prints "N passed, N failed, N skipped"; exit code 1 on any failure.
+// without an HLS kernel here (ops added later) are reported as skipped with the op name. Prints "N passed, N failed, N skipped"; exit code 1 on any failure.
 //
 //   g++ -std=c++17 -O2 -Wno-unknown-pragmas -ffp-contract=off -I fpga/hls/include fpga/hls/tb/csim_main.cpp -o csim
 //   ./csim fixtures/golden
@@ -142,6 +143,249 @@ std::string compare(const std::string& name, const std::vector<int64_t>& got, co
   return "";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Whole TinyViT block (op "tinyvit_block"; docs/integer-datapath.md "Whole block"): every GEMM (CAG q/k/v
+// with requant, QKᵀ per head, LNQ P·V with requant, uniform proj, CAG fc1, HLUQ fc2, and the depthwise
+// 3 × 3 conv as per-channel K = 9 GEMMs) runs on tile_gemm; LayerNorm, the attention-bias softmax, GELU
+// and the dequantising stages on the float32 vector unit (layer_norm_f32, lnq_softmax_encode, gelu_f32,
+// dequant_f32); every encoder is encode_threshold. Tokens of a window are window-major; the map is
+// [H, W, C] channel-last.
+
+std::vector<int64_t> hex_codes(const mj::Value& v, size_t n, int64_t bits, const std::string& where) {
+  const size_t d = static_cast<size_t>((bits + 3) / 4);
+  if (v.kind != mj::Value::Kind::String || v.text.size() != n * d || v.text.find_first_not_of("0123456789abcdef") != std::string::npos)
+    fail(where, "w_hex must hold " + std::to_string(n) + " codes of " + std::to_string(d) + " lower-case hex digit(s)");
+  std::vector<int64_t> out(n);
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<int64_t>(std::stoul(v.text.substr(i * d, d), nullptr, 16));
+  return out;
+}
+std::vector<float> floats(const mj::Value& v, const std::string& where) {
+  std::vector<float> out;
+  for (uint32_t u : f32s(v, where)) out.push_back(ahcq::f32_from_bits(u));
+  return out;
+}
+
+// One compiled linear layer of the block (uniform, CAG or HLUQ), its output stage requant or dequant.
+struct Lin {
+  Cfg cfg;
+  int N = 0, K = 0;
+  std::vector<int64_t> w, zw, bias, mult, shift, perm;
+  std::vector<float> scale;  // dequant
+};
+Lin read_lin(const mj::Value& j, int mode, int N, int K, int bits, const std::string& where) {
+  Lin l;
+  l.N = N; l.K = K;
+  l.cfg.mode = mode;
+  l.w = hex_codes(at(j, "w_hex", where), static_cast<size_t>(N) * K, bits, where);
+  l.zw = ints(at(j, "zw", where), where);
+  l.bias = ints(at(j, "bias", where), where);
+  const mj::Value& o = at(j, "out", where);
+  l.cfg.requant = at(o, "mode", where).text == "requant";
+  if (l.cfg.requant) {
+    l.mult = ints(at(o, "mult", where), where);
+    l.shift = ints(at(o, "shift", where), where);
+    l.cfg.zy = i64(at(o, "zero", where), where);
+    l.cfg.lo = 0;
+    l.cfg.hi = (int64_t{1} << i64(at(o, "bits", where), where)) - 1;
+  } else l.scale = floats(at(o, "scale_f32", where), where);
+  l.cfg.gm[0] = 1;
+  if (mode == ahcq::UNIFORM) l.cfg.za = static_cast<int>(i64(at(j, "zx", where), where));
+  if (mode == ahcq::CAG) {
+    const auto gm = ints(at(j, "group_mult", where), where), starts = ints(at(j, "starts", where), where);
+    l.perm = ints(at(j, "perm", where), where);
+    l.cfg.G = static_cast<int>(gm.size());
+    if (l.cfg.G > NBMAX || static_cast<int>(starts.size()) != l.cfg.G + 1 || static_cast<int>(l.perm.size()) != K) fail(where, "CAG groups / starts / perm disagree");
+    for (int g = 0; g < l.cfg.G; g++) { l.cfg.gm[g] = gm[g]; l.cfg.gzp[g] = 0; }  // group zero points folded into the bias
+    for (int g = 0; g <= l.cfg.G; g++) l.cfg.starts[g] = static_cast<int>(starts[g]);
+  }
+  if (mode == ahcq::HLUQ) {
+    l.cfg.lLog = static_cast<int>(i64(at(j, "l_log", where), where));
+    l.cfg.gb = static_cast<int>(i64(at(j, "guard_bits", where), where));
+    l.cfg.gm[0] = i64(at(j, "mult_log", where), where);
+    l.cfg.gm[1] = i64(at(j, "mult_uni", where), where);
+  }
+  if (static_cast<int>(l.zw.size()) != N || static_cast<int>(l.bias.size()) != N) fail(where, "zw / bias must have N entries");
+  return l;
+}
+// Codes (requant) or float32 values (dequant: wide = Σ_b gm[b]·acc_b + bias, y = f32(f32(wide)·scale)) of x [M, K].
+void run_lin(const Lin& l, const std::vector<int64_t>& x, int M, std::vector<int64_t>& codes, std::vector<float>& vals) {
+  std::vector<int64_t> xa = x;
+  if (l.cfg.mode == ahcq::CAG)
+    for (int m = 0; m < M; m++) for (int j = 0; j < l.K; j++) xa[static_cast<size_t>(m) * l.K + j] = x[static_cast<size_t>(m) * l.K + l.perm[j]];
+  std::vector<int64_t> acc;
+  run_gemm(l.cfg, xa, l.w, M, l.N, l.K, l.zw, l.bias, l.mult, l.shift, acc, codes);
+  if (l.cfg.requant) return;
+  const int nb = ahcq::banks(l.cfg);
+  const size_t MN = static_cast<size_t>(M) * l.N;
+  vals.assign(MN, 0.0f);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < l.N; n++) {
+      int64_t wide = l.bias[n];
+      for (int b = 0; b < nb; b++) wide += l.cfg.gm[b] * acc[b * MN + static_cast<size_t>(m) * l.N + n];
+      vals[static_cast<size_t>(m) * l.N + n] = ahcq::dequant_f32(wide, l.scale[n]);
+    }
+}
+
+std::string run_tinyvit_block(const std::map<std::string, Tensor>& in, const std::map<std::string, Tensor>& out, const mj::Value& p, const std::string& where) {
+  const int b = static_cast<int>(i64(at(p, "bits", where), where)), Cc = static_cast<int>(i64(at(p, "channels", where), where));
+  const int heads = static_cast<int>(i64(at(p, "heads", where), where)), ws = static_cast<int>(i64(at(p, "window", where), where));
+  const int Hd = static_cast<int>(i64(at(p, "hidden", where), where)), H = static_cast<int>(i64(at(p, "height", where), where)), W = static_cast<int>(i64(at(p, "width", where), where));
+  if (Cc % heads != 0 || H % ws != 0 || W % ws != 0) fail(where, "heads must divide channels and the window must divide height and width");
+  const int hd = Cc / heads, N = ws * ws, L = H * W, nW = L / N, nWc = W / ws, qmax = (1 << b) - 1;
+  constexpr int TMAX = 4096;
+  if (N > TMAX || Cc > TMAX) fail(where, "window or channels exceed TMAX");
+  const float eps = floats(at(p, "eps_f32", where), where).at(0);
+  const Tensor& xin = in.at("x");
+  if (xin.dtype != "float32" || xin.shape != std::vector<int64_t>{H, W, Cc}) fail(where, "input x must be float32 [height, width, channels]");
+  std::vector<float> xf;
+  for (uint32_t u : xin.f) xf.push_back(ahcq::f32_from_bits(u));
+  const mj::Value &an = at(p, "attn_norm", where), &mn = at(p, "mlp_norm", where);
+  const std::vector<float> g1 = floats(at(an, "gamma_f32", where), where), b1 = floats(at(an, "beta_f32", where), where);
+  const std::vector<float> g2 = floats(at(mn, "gamma_f32", where), where), b2 = floats(at(mn, "beta_f32", where), where);
+  // CAG input encoders: per channel a group label and that group's L = 2^b − 1 thresholds
+  auto cag_enc = [&](const mj::Value& j, std::vector<int64_t>& labels, std::vector<uint32_t>& th) {
+    labels = ints(at(j, "labels", where), where);
+    th = f32s(at(j, "thresholds_f32", where), where);
+    if (static_cast<int>(labels.size()) != Cc || th.size() != static_cast<size_t>(i64(at(j, "groups", where), where) * qmax)) fail(where, "CAG encoder labels / thresholds disagree");
+  };
+  std::vector<int64_t> lab1, lab2;
+  std::vector<uint32_t> th1, th2;
+  cag_enc(at(p, "qkv_in", where), lab1, th1);
+  cag_enc(at(p, "fc1_in", where), lab2, th2);
+  const Lin lq = read_lin(at(p, "qkv_q", where), ahcq::CAG, Cc, Cc, b, where), lk = read_lin(at(p, "qkv_k", where), ahcq::CAG, Cc, Cc, b, where),
+            lv = read_lin(at(p, "qkv_v", where), ahcq::CAG, Cc, Cc, b, where);
+  if (!lq.cfg.requant || !lk.cfg.requant || !lv.cfg.requant) fail(where, "qkv_q/k/v must requantise");
+  const mj::Value& sc = at(p, "score", where);
+  const float sscale = floats(at(sc, "scale_f32", where), where).at(0);
+  const std::vector<float> abt = floats(at(sc, "bias_table_f32", where), where);
+  if (abt.size() != static_cast<size_t>(heads) * N) fail(where, "score.bias_table_f32 must have heads·window² entries");
+  const mj::Value& lnq = at(p, "lnq", where);
+  const std::vector<uint32_t> lth = f32s(at(lnq, "thresholds_f32", where), where);
+  const std::vector<int64_t> table = ints(at(lnq, "table", where), where);
+  if (table.size() != lth.size() + 1 || table.size() > 256) fail(where, "lnq.table must have thresholds + 1 ≤ 256 entries");
+  const mj::Value& pvo = at(p, "pv_out", where);
+  const Lin proj = read_lin(at(p, "proj", where), ahcq::UNIFORM, Cc, Cc, b, where);
+  const std::vector<uint32_t> cth = f32s(at(at(p, "conv_in", where), "thresholds_f32", where), where);
+  const mj::Value& lc = at(p, "local_conv", where);
+  const std::vector<int64_t> cw = hex_codes(at(lc, "w_hex", where), static_cast<size_t>(Cc) * 9, b, where), czw = ints(at(lc, "zw", where), where), cbias = ints(at(lc, "bias", where), where);
+  const int64_t czx = i64(at(lc, "zx", where), where);
+  const std::vector<float> cscale = floats(at(lc, "scale_f32", where), where);
+  const Lin fc1 = read_lin(at(p, "fc1", where), ahcq::CAG, Hd, Cc, b, where);
+  const std::vector<uint32_t> hth = f32s(at(at(p, "fc2_in", where), "thresholds_f32", where), where);
+  const Lin fc2 = read_lin(at(p, "fc2", where), ahcq::HLUQ, Cc, Hd, b, where);
+  if (proj.cfg.requant || fc1.cfg.requant || fc2.cfg.requant) fail(where, "proj / fc1 / fc2 must dequantise");
+
+  auto map_index = [&](int t) { const int win = t / N, pos = t % N; return ((win / nWc) * ws + pos / ws) * W + (win % nWc) * ws + pos % ws; };
+  // (1) attention: LayerNorm + CAG encoder, q/k/v GEMMs (requant)
+  std::vector<float> ln(Cc);
+  std::vector<int64_t> x1(static_cast<size_t>(L) * Cc);
+  for (int t = 0; t < L; t++) {
+    ahcq::layer_norm_f32(&xf[static_cast<size_t>(map_index(t)) * Cc], Cc, g1.data(), b1.data(), eps, ln.data());
+    for (int k = 0; k < Cc; k++) x1[static_cast<size_t>(t) * Cc + k] = ahcq::encode_threshold(ahcq::f32_bits(ln[k]), &th1[lab1[k] * qmax], qmax);
+  }
+  std::vector<int64_t> tq, tk, tv;
+  std::vector<float> unused;
+  run_lin(lq, x1, L, tq, unused);
+  run_lin(lk, x1, L, tk, unused);
+  run_lin(lv, x1, L, tv, unused);
+  std::vector<int64_t> qkv(static_cast<size_t>(L) * 3 * Cc), pc(static_cast<size_t>(nW) * heads * N * N), o(static_cast<size_t>(L) * Cc);
+  for (int t = 0; t < L; t++)
+    for (int k = 0; k < Cc; k++) {
+      const size_t s = static_cast<size_t>(t) * Cc + k, d = static_cast<size_t>(t) * 3 * Cc + k;
+      qkv[d] = tq[s]; qkv[d + Cc] = tk[s]; qkv[d + 2 * Cc] = tv[s];
+    }
+  // per window and head: s_acc = (k − zk)·(q − zq) (uniform GEMM), softmax with the bias row + LNQ encoder,
+  // P·V = D[p_codes]·(v − zv) (LNQ GEMM, requant pv_out)
+  Cfg s1;
+  s1.mode = ahcq::UNIFORM;
+  s1.requant = false;
+  s1.za = static_cast<int>(lq.cfg.zy);
+  s1.gm[0] = 1;
+  Cfg s3;
+  s3.mode = ahcq::LNQ;
+  for (size_t j = 0; j < table.size(); j++) s3.lnq[j] = static_cast<int32_t>(table[j]);
+  s3.gm[0] = 1;
+  s3.zy = i64(at(pvo, "zero", where), where);
+  s3.lo = 0;
+  s3.hi = qmax;
+  const std::vector<int64_t> pvm(hd, i64(at(pvo, "mult", where), where)), pvs(hd, i64(at(pvo, "shift", where), where));
+  std::vector<int64_t> qh(static_cast<size_t>(N) * hd), kh(qh.size()), vt(qh.size()), s_acc, y3, pv;
+  std::vector<float> brow(N);
+  std::vector<uint32_t> pbits(N);
+  std::vector<int32_t> pcodes(static_cast<size_t>(N) * N);
+  for (int win = 0; win < nW; win++)
+    for (int h = 0; h < heads; h++) {
+      for (int t = 0; t < N; t++)
+        for (int d = 0; d < hd; d++) {
+          const size_t src = static_cast<size_t>(win * N + t) * Cc + h * hd + d;
+          qh[static_cast<size_t>(t) * hd + d] = tq[src];
+          kh[static_cast<size_t>(t) * hd + d] = tk[src];
+          vt[static_cast<size_t>(d) * N + t] = tv[src];
+        }
+      run_gemm(s1, qh, kh, N, N, hd, std::vector<int64_t>(N, lk.cfg.zy), std::vector<int64_t>(N, 0), {}, {}, s_acc, y3);
+      for (int m = 0; m < N; m++) {
+        for (int t = 0; t < N; t++) brow[t] = abt[static_cast<size_t>(h) * N + std::abs(m / ws - t / ws) * ws + std::abs(m % ws - t % ws)];
+        ahcq::lnq_softmax_encode<TMAX>(&s_acc[static_cast<size_t>(m) * N], N, sscale, lth.data(), static_cast<int>(lth.size()), pbits.data(), &pcodes[static_cast<size_t>(m) * N], brow.data());
+      }
+      const size_t base = static_cast<size_t>(win * heads + h) * N * N;
+      for (size_t i = 0; i < static_cast<size_t>(N) * N; i++) pc[base + i] = pcodes[i];
+      run_gemm(s3, std::vector<int64_t>(pcodes.begin(), pcodes.end()), vt, N, hd, N, std::vector<int64_t>(hd, lv.cfg.zy), std::vector<int64_t>(hd, 0), pvm, pvs, pv, y3);
+      for (int m = 0; m < N; m++)
+        for (int d = 0; d < hd; d++) o[static_cast<size_t>(win * N + m) * Cc + h * hd + d] = y3[static_cast<size_t>(m) * hd + d];
+    }
+  std::vector<int64_t> pcodes_unused;
+  std::vector<float> py;
+  run_lin(proj, o, L, pcodes_unused, py);
+  std::vector<float> a(static_cast<size_t>(L) * Cc);
+  for (int t = 0; t < L; t++)
+    for (int k = 0; k < Cc; k++) {
+      const size_t mi = static_cast<size_t>(map_index(t)) * Cc + k;
+      a[mi] = xf[mi] + py[static_cast<size_t>(t) * Cc + k];
+    }
+  // (2) depthwise 3 × 3 conv on uniform codes: per channel a [L, 9] × [1, 9] uniform GEMM (im2col; the padding
+  // is the zero point, which contributes 0), then the dequantising stage
+  std::vector<int64_t> xc(a.size());
+  for (size_t i = 0; i < a.size(); i++) xc[i] = ahcq::encode_threshold(ahcq::f32_bits(a[i]), cth.data(), static_cast<int>(cth.size()));
+  std::vector<float> cmap(a.size());
+  Cfg dw;
+  dw.mode = ahcq::UNIFORM;
+  dw.requant = false;
+  dw.za = static_cast<int>(czx);
+  dw.gm[0] = 1;
+  std::vector<int64_t> col(static_cast<size_t>(L) * 9), acc9, y9;
+  for (int ch = 0; ch < Cc; ch++) {
+    for (int r = 0; r < H; r++)
+      for (int q = 0; q < W; q++)
+        for (int i = 0; i < 3; i++)
+          for (int j = 0; j < 3; j++) {
+            const int rr = r + i - 1, qq = q + j - 1;
+            const bool in_map = rr >= 0 && rr < H && qq >= 0 && qq < W;
+            col[static_cast<size_t>(r * W + q) * 9 + i * 3 + j] = in_map ? xc[static_cast<size_t>(rr * W + qq) * Cc + ch] : czx;
+          }
+    run_gemm(dw, col, std::vector<int64_t>(cw.begin() + ch * 9, cw.begin() + ch * 9 + 9), L, 1, 9, {czw[ch]}, {0}, {}, {}, acc9, y9);
+    for (int i = 0; i < L; i++) cmap[static_cast<size_t>(i) * Cc + ch] = ahcq::dequant_f32(acc9[i] + cbias[ch], cscale[ch]);
+  }
+  // (3) MLP in map order: LayerNorm + CAG encoder, fc1 (dequant), GELU + HLUQ encoder, fc2 (dequant), residual
+  std::vector<int64_t> x2(static_cast<size_t>(L) * Cc);
+  for (int t = 0; t < L; t++) {
+    ahcq::layer_norm_f32(&cmap[static_cast<size_t>(t) * Cc], Cc, g2.data(), b2.data(), eps, ln.data());
+    for (int k = 0; k < Cc; k++) x2[static_cast<size_t>(t) * Cc + k] = ahcq::encode_threshold(ahcq::f32_bits(ln[k]), &th2[lab2[k] * qmax], qmax);
+  }
+  std::vector<float> h1, m2;
+  run_lin(fc1, x2, L, pcodes_unused, h1);
+  std::vector<int64_t> x3(h1.size());
+  for (size_t i = 0; i < h1.size(); i++) x3[i] = ahcq::encode_threshold(ahcq::f32_bits(ahcq::gelu_f32(h1[i])), hth.data(), static_cast<int>(hth.size()));
+  run_lin(fc2, x3, L, pcodes_unused, m2);
+  std::vector<uint32_t> y(cmap.size());
+  for (size_t i = 0; i < y.size(); i++) y[i] = ahcq::f32_bits(cmap[i] + m2[i]);
+  std::string e = compare("x1", x1, out.at("x1"));
+  if (e.empty()) e = compare("qkv", qkv, out.at("qkv"));
+  if (e.empty()) e = compare("p_codes", pc, out.at("p_codes"));
+  if (e.empty()) e = compare("o", o, out.at("o"));
+  if (e.empty()) e = compare_f32("y", y, out.at("y"));
+  return e;
+}
+
 // Returns "" on pass, "skip:<op>" when the op has no kernel here, else a mismatch description.
 std::string run_case(const fs::path& dir) {
   const std::string where = (dir / "desc.json").string();
@@ -223,6 +467,7 @@ std::string run_case(const fs::path& dir) {
     if (e.empty()) e = compare("y", y, out.at("y"));
     return e;
   }
+  if (op == "tinyvit_block") return run_tinyvit_block(in, out, p, where);
   if (op != "gemm_uniform" && op != "gemm_cag" && op != "gemm_hluq") return "skip:" + op;
   const Tensor& x = in.at("x");
   const Tensor& w = in.at("w");
