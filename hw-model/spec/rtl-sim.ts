@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { rtlConfigHex, rtlStallHex, parseRtlOutput, type RtlTileResult } from '../src/rtl-vectors';
-import type { TileJob } from '../src/types';
+import type { AccLoadJob, TileJob } from '../src/types';
 
 export type Simulator = 'verilator' | 'iverilog';
 export interface RtlParams { R: number; C: number; KMAX: number; NBMAX: number }
@@ -46,9 +46,9 @@ export function buildSim(sim: Simulator, p: RtlParams): string[] {
 }
 
 /** Run one job in `caseDir` (cfg.hex in, rtl_out.txt out) with an optional stall pattern, and parse the result. */
-export function runRtl(cmd: string[], p: RtlParams, job: TileJob, caseDir: string, stall: readonly boolean[] = []): RtlTileResult {
+export function runRtl(cmd: string[], p: RtlParams, job: TileJob | AccLoadJob, caseDir: string, stall: readonly boolean[] = []): RtlTileResult {
   mkdirSync(caseDir, { recursive: true });
-  writeFileSync(path.join(caseDir, 'cfg.hex'), rtlConfigHex(job, p.KMAX, p.NBMAX) + rtlStallHex(stall));
+  writeFileSync(path.join(caseDir, 'cfg.hex'), rtlConfigHex(job, p.KMAX, p.NBMAX, p.C) + rtlStallHex(stall));
   rmSync(path.join(caseDir, 'rtl_out.txt'), { force: true });
   const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: caseDir, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr}`);

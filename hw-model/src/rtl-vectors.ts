@@ -5,7 +5,7 @@
  */
 import { FormatError, specRequire } from '../../src/tensor';
 import { identityPpu, banksOf } from './decoders';
-import type { TileJob, TileResult } from './types';
+import type { AccLoadJob, TileJob, TileResult } from './types';
 
 // TYPES
 
@@ -26,8 +26,9 @@ const REG = 0x20000;
  * `$readmemh` text: one 64-bit word {addr, data} per line, word 0 = number of writes.
  * @precision exact (data are 32-bit two's complement)
  */
-export function rtlConfigHex(job: TileJob, kmax: number, nbmax: number): string {
+export function rtlConfigHex(job: TileJob | AccLoadJob, kmax: number, nbmax: number, cols = 0): string {
   const fn = 'rtlConfigHex';
+  if (job.mode === 'accLoad') return accLoadConfigHex(job, nbmax, cols);
   const nb = banksOf(job);
   specRequire(job.K <= kmax, { fn, what: 'job.K', rule: `be ≤ KMAX = ${kmax}`, got: job.K });
   specRequire(nb <= nbmax, { fn, what: 'banks', rule: `be ≤ NBMAX = ${nbmax}`, got: nb });
@@ -54,6 +55,33 @@ export function rtlConfigHex(job: TileJob, kmax: number, nbmax: number): string 
 }
 
 /**
+ * The configuration writes of a drain-only job: acc_only = 1, the PPU registers, and the accumulators
+ * through the load port 0x30000 + (r·C + c)·NBMAX + b (C = the core's column count `cols`).
+ * @precision exact
+ */
+function accLoadConfigHex(job: AccLoadJob, nbmax: number, cols: number): string {
+  const fn = 'rtlConfigHex';
+  specRequire(Number.isInteger(cols) && cols >= job.N, { fn, what: 'cols', rule: `be the core's column count C ≥ job.N = ${job.N}`, got: cols });
+  specRequire(job.nb <= nbmax, { fn, what: 'banks', rule: `be ≤ NBMAX = ${nbmax}`, got: job.nb });
+  const p = job.ppu ?? identityPpu(job.N, job.nb);
+  specRequire(p.lo >= -(2 ** 31) && p.hi < 2 ** 31, { fn, what: 'job.ppu.lo/hi', rule: 'fit int32 (the RTL output port)', got: [p.lo, p.hi] });
+  const w: [number, number][] = [];
+  const regs = [0, 0, job.M, job.N, 0, 0, 0, job.nb, p.zy, p.lo, p.hi, 1];
+  regs.forEach((v, i) => w.push([REG + i, v]));
+  p.combine.forEach((v, b) => w.push([REG + 0x300 + b, v]));
+  for (let n = 0; n < job.N; n++) {
+    const bias = p.bias[n]!;
+    const hi = Math.floor(bias / 2 ** 32);
+    w.push([REG + 0x400 + n, 0], [REG + 0x500 + n, bias - hi * 2 ** 32], [REG + 0x900 + n, hi], [REG + 0x600 + n, p.scale[n]!.mult], [REG + 0x700 + n, p.scale[n]!.shift]);
+  }
+  for (let b = 0; b < job.nb; b++) {
+    for (let r = 0; r < job.M; r++) for (let c = 0; c < job.N; c++) w.push([0x30000 + (r * cols + c) * nbmax + b, job.acc[(b * job.M + r) * job.N + c]!]);
+  }
+  const hex = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+  return [hex(0) + hex(w.length), ...w.map(([a, d]) => hex(a) + hex(d))].join('\n') + '\n';
+}
+
+/**
  * The optional stall section appended to `rtlConfigHex`'s text: S, then stall[i] for the cycles
  * i = 0 … S−1 counted from the first cycle `start` is asserted (the cycle index of hw-model's
  * `step(state, {stall})` when the job is queued before cycle 0).
@@ -70,8 +98,8 @@ export function rtlStallHex(stall: readonly boolean[]): string {
  * Every drained accumulator and every output must appear exactly once.
  * @precision exact
  */
-export function parseRtlOutput(text: string, job: TileJob, source = 'rtl_out.txt'): RtlTileResult {
-  const nb = banksOf(job);
+export function parseRtlOutput(text: string, job: TileJob | AccLoadJob, source = 'rtl_out.txt'): RtlTileResult {
+  const nb = job.mode === 'accLoad' ? job.nb : banksOf(job);
   const { M, N } = job;
   const acc = new Int32Array(nb * M * N), y = new Float64Array(M * N);
   const seenA = new Uint8Array(nb * M * N), seenY = new Uint8Array(M * N);

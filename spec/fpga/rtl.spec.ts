@@ -1,5 +1,6 @@
 /**
- * RTL core (fpga/rtl/ahcq_core.sv) vs the cycle-stepped hw-model: outputs bit-exact and the design's
+ * RTL core (fpga/rtl/ahcq_core.sv) vs the cycle-stepped hw-model (GEMM jobs of every mode and drain-only
+ * jobs on the accumulator-load path): outputs bit-exact and the design's
  * cycle counter equal to hw-model's cycles (and to the closed form), zero tolerance, under both
  * Verilator and Icarus Verilog. Skips with a message when a simulator is not installed.
  */
@@ -9,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTile, runTileWithStalls } from '../../hw-model/src/tile';
 import { createRng } from '../../src/tensor';
-import { tileCycles } from '../../hw-model/src/latency';
+import { accLoadCycles, tileCycles } from '../../hw-model/src/latency';
 import { randomTileJob } from '../../hw-model/src/random-job';
 import { parseRtlOutput, rtlConfigHex } from '../../hw-model/src/rtl-vectors';
-import type { TileJob, TileMode } from '../../hw-model/src/types';
+import type { AccLoadJob, ArrayConfig, TileJob, TileMode } from '../../hw-model/src/types';
 import { buildSim, hasTool, runRtl, type RtlParams, type Simulator } from '../../hw-model/spec/rtl-sim';
 
 const CONFIGS: RtlParams[] = [
@@ -21,10 +22,22 @@ const CONFIGS: RtlParams[] = [
 ];
 const MODES: TileMode[] = ['uniform', 'cag', 'hluq', 'lnq'];
 
-/** Jobs per configuration: every mode, full and partial tiles, K = 1 and K = KMAX, 8-bit codes. */
-function jobsFor(p: RtlParams): { name: string; job: TileJob }[] {
+/** A drain-only job (accumulator-load path): full-range int32 accumulators in nb banks, small combine multipliers (|wide| ≤ 2^35). */
+function accLoadJob(seed: number, cfg: ArrayConfig, M: number, N: number, nb: number): AccLoadJob {
+  const rng = createRng(seed);
+  const acc = Int32Array.from({ length: nb * M * N }, () => rng.nextU32() | 0);
+  const bias = Float64Array.from({ length: N }, () => rng.int(2 ** 20) - 2 ** 19);
+  const scale = Array.from({ length: N }, () => ({ mult: 2 ** 15 + rng.int(2 ** 15), shift: 20 + rng.int(20) }));
+  return { mode: 'accLoad', M, N, nb, acc, ppu: { combine: Array.from({ length: nb }, () => 1 + rng.int(4)), bias, scale, zy: rng.int(256), lo: 0, hi: 255 } };
+}
+const closedFormOf = (cfg: ArrayConfig, job: TileJob | AccLoadJob, nb: number): number => (job.mode === 'accLoad' ? accLoadCycles(cfg, nb) : tileCycles(cfg, job.K, nb));
+
+/** Jobs per configuration: every mode, full and partial tiles, K = 1 and K = KMAX, 8-bit codes; drain-only jobs with 1 and NBMAX banks. */
+function jobsFor(p: RtlParams): { name: string; job: TileJob | AccLoadJob }[] {
   const cfg = { rows: p.R, cols: p.C };
-  const out: { name: string; job: TileJob }[] = [];
+  const out: { name: string; job: TileJob | AccLoadJob }[] = [];
+  out.push({ name: 'accload-full-nb1', job: accLoadJob(500, cfg, p.R, p.C, 1) });
+  out.push({ name: `accload-partial-nb${p.NBMAX}`, job: accLoadJob(501, cfg, Math.max(1, p.R - 1), Math.max(1, p.C - 2), p.NBMAX) });
   MODES.forEach((mode, mi) => {
     out.push({ name: `${mode}-full`, job: randomTileJob(100 + mi, cfg, { mode, K: 23 }) });
     out.push({ name: `${mode}-partial`, job: randomTileJob(200 + mi, cfg, { mode, K: 5, M: Math.max(1, p.R - 1), N: Math.max(1, p.C - 2) }) });
@@ -52,7 +65,7 @@ for (const sim of ['iverilog', 'verilator'] as Simulator[]) {
   const title = have ? `conformance: ${sim}` : `conformance: ${sim} — SKIPPED: '${sim}' is not installed (apt-get install -y verilator iverilog)`;
   describe.skipIf(!have)(title, () => {
     for (const p of CONFIGS) {
-      it(`${p.R}×${p.C} core: outputs, drained accumulators and cycle counter equal hw-model for every mode`, () => {
+      it(`${p.R}×${p.C} core: outputs, drained accumulators and cycle counter equal hw-model for every mode and for drain-only (accumulator-load) jobs`, () => {
         const cmd = buildSim(sim, p);
         const dir = mkdtempSync(path.join(tmpdir(), `ahcq-rtl-${sim}-`));
         try {
@@ -63,7 +76,7 @@ for (const sim of ['iverilog', 'verilator'] as Simulator[]) {
             expect(Array.from(got.acc), `${name} acc`).toEqual(Array.from(want.acc));
             expect(Array.from(got.y), `${name} y`).toEqual(Array.from(want.y));
             expect(got.cycles, `${name} cycles`).toBe(want.cycles);
-            expect(got.cycles, `${name} closed form`).toBe(tileCycles(cfg, job.K, want.nb));
+            expect(got.cycles, `${name} closed form`).toBe(closedFormOf(cfg, job, want.nb));
           }
         } finally {
           rmSync(dir, { recursive: true, force: true });
@@ -87,7 +100,7 @@ for (const sim of ['iverilog', 'verilator'] as Simulator[]) {
           expect(Array.from(got.y), `${name} y`).toEqual(Array.from(want.y));
           expect(got.cycles, `${name} cycles vs hw-model`).toBe(want.cycles);
           expect(got.stalls, `${name} stalls`).toBeGreaterThan(0);
-          expect(got.cycles, `${name} closed form + stalls`).toBe(tileCycles(cfg, job.K, want.nb) + got.stalls);
+          expect(got.cycles, `${name} closed form + stalls`).toBe(closedFormOf(cfg, job, want.nb) + got.stalls);
           total += got.stalls;
         });
         expect(total).toBeGreaterThan(0);
