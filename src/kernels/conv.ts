@@ -105,7 +105,8 @@ export function packIm2col(rt: KernelRuntime, x: Float32Array, n: number, c0: nu
  * run as one batch over the runtime's threads; bias added while copying out.
  * @source PyTorch torch.nn.functional.conv2d
  * @equation y[n, o, p] = b[o] + Σ_{c, i, j} W[o, c, i, j]·x[n, g·Cg + c, py·sh − ph + i·dh, px·sw − pw + j·dw]
- * @deviation float32 accumulation inside the GEMM (reference: float64), bias added after the sum
+ * @deviation float32 accumulation inside the GEMM (reference: float64); the output starts at the bias and
+ *   each K block of the GEMM (256 k-steps) is added to it in order
  * @precision fp32-accumulate: |Δ| ≤ (Kc + 3)·2⁻²⁴·(Σ|W·x| + |b|), to first order
  */
 export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: Tensor | undefined, g: ConvGeometry, gelu = false): Float32Array {
@@ -117,25 +118,19 @@ export function conv2dGemm(rt: KernelRuntime, x: Tensor, weight: Tensor, bias: T
   return produceF32(rt, N * O * P, (cPtr) => {
     const wPtr = alloc(rt.arena, O * Kc * 4);
     f32At(rt.arena, wPtr, O * Kc).set(weight.data);
+    // with a bias, every output row starts as its channel's bias (a native fill) and the GEMM accumulates onto it
+    if (bias) {
+      const c = f32At(rt.arena, cPtr, N * O * P);
+      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) c.fill(bias.data[o]!, (n * O + o) * P, (n * O + o + 1) * P);
+    }
     const tasks: GemmF32Task[] = [];
     for (let n = 0; n < N; n++) {
       for (let gi = 0; gi < G; gi++) {
         const packed = packIm2col(rt, x.data as Float32Array, n, gi * Cg, Cg, g);
-        tasks.push({ a: wPtr + gi * Og * Kc * 4, lda: Kc, packed, c: cPtr + (n * O + gi * Og) * P * 4, ldc: P, m: Og });
+        tasks.push({ a: wPtr + gi * Og * Kc * 4, lda: Kc, packed, c: cPtr + (n * O + gi * Og) * P * 4, ldc: P, m: Og, accumulate: bias !== undefined });
       }
     }
     gemmF32Batch(rt, tasks);
-    // bias added in place in the (already touched) arena, then GELU in place
-    if (bias) {
-      const c = f32At(rt.arena, cPtr, N * O * P);
-      for (let n = 0; n < N; n++) {
-        for (let o = 0; o < O; o++) {
-          const base = (n * O + o) * P;
-          const b = bias.data[o]!;
-          for (let p = 0; p < P; p++) c[base + p] = c[base + p]! + b;
-        }
-      }
-    }
     if (gelu) geluInPlace(rt, cPtr, N * O * P);
   });
 }
@@ -207,9 +202,18 @@ export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor
     // (1) zero-padded input planes [N·C, Hp, Wp]
     const xp = alloc(rt.arena, planes * Hp * Wp * 4);
     const xv = f32At(rt.arena, xp, planes * Hp * Wp);
-    xv.fill(0);
+    const xd = x.data as Float32Array;
     for (let q = 0; q < planes; q++) {
-      for (let r = 0; r < H; r++) xv.set(x.data.subarray((q * H + r) * W, (q * H + r + 1) * W), (q * Hp + r + ph) * Wp + pw);
+      const o = q * Hp * Wp;
+      xv.fill(0, o, o + ph * Wp); // top padding rows
+      for (let r = 0; r < H; r++) {
+        const row = o + (r + ph) * Wp;
+        const s0 = (q * H + r) * W;
+        xv.fill(0, row, row + pw);
+        for (let j = 0; j < W; j++) xv[row + pw + j] = xd[s0 + j]!;
+        xv.fill(0, row + pw + W, row + Wp);
+      }
+      xv.fill(0, o + (H + ph) * Wp, o + Hp * Wp); // bottom padding rows
     }
     // (2) per-plane filters and biases (repeated for each image)
     const wPtr = alloc(rt.arena, planes * taps * 4);
