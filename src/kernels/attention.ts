@@ -48,24 +48,30 @@ export function qkvAttentionFast(rt: KernelRuntime, qkv: Tensor, s: number, bias
     for (let b = 0; b < Bw; b++) {
       for (let h = 0; h < H; h++) {
         const bh = b * H + h;
-        const kBase = (bh * kBytes) / 4;
-        const vBase = (bh * vBytes) / 4;
-        for (let t = 0; t < N; t++) {
-          const row = (b * N + t) * ld + h * 3 * hd; // qₕ of token t; kₕ at +hd, vₕ at +2·hd
-          const kDst = kBase + Math.floor(t / GEMM_NR) * hd * GEMM_NR + (t % GEMM_NR);
-          for (let d = 0; d < hd; d++) kv[kDst + d * GEMM_NR] = src[row + hd + d]!;
-          const vRow = row + 2 * hd;
-          for (let p = 0; p < vPanels; p++) {
-            const o = vBase + (p * N + t) * GEMM_NR;
-            const w = Math.min(GEMM_NR, hd - p * GEMM_NR);
-            for (let c = 0; c < w; c++) vv[o + c] = src[vRow + p * GEMM_NR + c]!;
-            for (let c = w; c < GEMM_NR; c++) vv[o + c] = 0;
+        const head = b * N * ld + h * 3 * hd; // qₕ of token 0 of item b; kₕ at +hd, vₕ at +2·hd; tokens ld apart
+        // kₕᵀ panels: written in order (panel, d, column), reading 8 token rows per panel
+        let o = (bh * kBytes) / 4;
+        for (let p = 0; p < kPanels; p++) {
+          const t0 = p * GEMM_NR;
+          const w = Math.min(GEMM_NR, N - t0);
+          for (let d = 0; d < hd; d++) {
+            let s0 = head + t0 * ld + hd + d;
+            for (let c = 0; c < w; c++, s0 += ld) kv[o + c] = src[s0]!;
+            for (let c = w; c < GEMM_NR; c++) kv[o + c] = 0;
+            o += GEMM_NR;
           }
         }
-        // zero columns of the last, partial k panel
-        for (let t = N; t < kPanels * GEMM_NR; t++) {
-          const kDst = kBase + Math.floor(t / GEMM_NR) * hd * GEMM_NR + (t % GEMM_NR);
-          for (let d = 0; d < hd; d++) kv[kDst + d * GEMM_NR] = 0;
+        // vₕ panels: in order (panel, token, column), 8-float runs of each token's vₕ
+        o = (bh * vBytes) / 4;
+        for (let p = 0; p < vPanels; p++) {
+          const d0 = p * GEMM_NR;
+          const w = Math.min(GEMM_NR, hd - d0);
+          for (let t = 0; t < N; t++) {
+            const s0 = head + t * ld + 2 * hd + d0;
+            for (let c = 0; c < w; c++) vv[o + c] = src[s0 + c]!;
+            for (let c = w; c < GEMM_NR; c++) vv[o + c] = 0;
+            o += GEMM_NR;
+          }
         }
       }
     }
