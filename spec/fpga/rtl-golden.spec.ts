@@ -9,8 +9,10 @@
  * - encode cases run on the threshold encoder unit: codes bit-exact, counter = n + ⌈log2 L⌉ = hw-model.
  * All zero tolerance. With random stalls the outputs stay bit-exact and counter = closed form + stalls.
  * gelu_hluq, lnq_attention and tinyvit_block are skipped BY NAME with the scope decision below (float32
- * vector unit); the encoder stage of gelu_hluq (gelu → q) and lnq_attention (p → p_codes) still runs on
- * the RTL encoder, fed the case's stored vector-unit output.
+ * vector unit); their integer stages still run on RTL: the encoder stage of gelu_hluq (gelu → q) and of
+ * lnq_attention (p → p_codes) on the RTL encoder, fed the case's stored vector-unit output, and the two
+ * GEMMs of lnq_attention (QKᵀ → s_acc in uniform mode, D[p_codes]·(V − zv) → pv_acc → y in LNQ mode)
+ * on the PE array.
  * Both simulators run every case (Verilator: ≈ 2 min build, then ≈ 0.1–2 s per case; Icarus: ≈ 45 s CPU
  * build, ≈ 1 s per small case and ≈ 25–60 s per MobileSAM layer on a shared 2-core machine).
  */
@@ -19,7 +21,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findGoldenCaseDirs, readGoldenCase } from '../../src/golden/reader';
-import { encoderImage, encoderStageOf, rtlGoldenParams } from '../../hw-model/src/rtl-golden';
+import { encoderImage, encoderStageOf, lnqAttentionStages, rtlGoldenParams } from '../../hw-model/src/rtl-golden';
+import { runLayerStepped } from '../../hw-model/src/layer';
+import { GOLDEN_DRAM } from '../../hw-model/src/golden-adapter';
 import { float32FromKey, float32Key } from '../../src/int/threshold-encoder';
 import { naiveThresholdCode } from '../../hw-model/spec/oracle';
 import { replayGolden, replayGoldenUnit } from '../../hw-model/src/golden-adapter';
@@ -43,7 +47,7 @@ const P: RtlParams = { R: 8, C: 8, KMAX: 512, NBMAX: 4 };
 const FLOAT_SCOPE = 'float32 vector unit: specified by hw-model + HLS C-sim; an RTL float unit is out of scope (docs/hardware.md §RTL scope)';
 const SKIP_REASON: Record<string, string> = {
   gelu_hluq: `GELU on the ${FLOAT_SCOPE}; its encoder stage (gelu → q) runs below`,
-  lnq_attention: `softmax on the ${FLOAT_SCOPE}; its encoder stage (p → p_codes) runs below`,
+  lnq_attention: `softmax on the ${FLOAT_SCOPE}; its GEMM stages (QKᵀ, P·V + requant) and encoder stage (p → p_codes) run below`,
   tinyvit_block: `LayerNorm, softmax, GELU and residuals on the ${FLOAT_SCOPE}; the block's integer GEMMs are covered by the GEMM cases`,
 };
 
@@ -99,6 +103,19 @@ describe('edge cases', () => {
       if (c.kind === 'skip') expect(Object.keys(SKIP_REASON), c.id).toContain(c.op);
       else expect(Object.keys(SKIP_REASON), c.id).not.toContain(c.op);
     }
+  });
+  it.skipIf(!haveGolden)('the GEMM stages of lnq_attention (QKᵀ uniform, P·V LNQ + requant) replay on the stepped layer model (bit-exact)', () => {
+    let n = 0;
+    for (const c of cases.filter((x) => x.op === 'lnq_attention')) {
+      const g = readGoldenCase(c.dir);
+      for (const st of lnqAttentionStages(g, P.KMAX, P.NBMAX)!) {
+        const r = runLayerStepped({ rows: g.desc.arch.R, cols: g.desc.arch.C }, GOLDEN_DRAM, st.job, st.outBits);
+        expect(Array.from(r.acc), `${c.id} ${st.accName}`).toEqual(Array.from(g.outputs.get(st.accName)!.tensor.data));
+        if (st.yName) expect(Array.from(r.y), `${c.id} ${st.yName}`).toEqual(Array.from(g.outputs.get(st.yName)!.tensor.data));
+        n++;
+      }
+    }
+    expect(n).toBe(4);
   });
   it.skipIf(!haveGolden)('the encoder stages of gelu_hluq and lnq_attention replay on the stepped encoder (bit-exact)', () => {
     let n = 0;
@@ -166,6 +183,19 @@ for (const sim of ['iverilog', 'verilator'] as Simulator[]) {
         expect(r.cycles).toBe('tiles' in hw ? hw.tiles : hw.encoder);
         if (img.expectedTiles !== null) expect(r.cycles, `${c.id}: desc.json expected.cycles`).toBe(img.expectedTiles);
         expect(r.pass, r.log).toBe(true);
+      }, 300_000);
+    }
+    for (const c of mine.filter((x) => x.op === 'lnq_attention')) {
+      it(`${c.id} GEMM stages on the PE array (QKᵀ uniform → s_acc; D[p_codes]·(V − zv) LNQ → pv_acc → y): bit-exact, Σ counter = closed form`, () => {
+        for (const st of lnqAttentionStages(readGoldenCase(c.dir), P.KMAX, P.NBMAX)!) {
+          const f = path.join(work, `gemm-${st.name}-${c.id.replace(/\//g, '__')}.hex`);
+          writeFileSync(f, st.image.hex);
+          const r = runGoldenRtl(cmd, c.dir, f, 0, 1, st.args);
+          expect(r.accMismatch + r.yMismatch + r.missing, `${st.name}: ${r.log}`).toBe(0);
+          expect(r.tiles).toBe(st.image.nTiles);
+          expect(r.cycles, st.name).toBe(st.image.closedForm);
+          expect(r.pass, r.log).toBe(true);
+        }
       }, 300_000);
     }
     for (const c of mine.filter((x) => x.op === 'gelu_hluq' || x.op === 'lnq_attention')) {

@@ -3,11 +3,13 @@
 //   +case=<dir>     the case directory: x.hex, w.hex (inputs) and acc.hex | acc_log.hex + acc_uni.hex,
 //                   y.hex (expected outputs) are read here with $readmemh, unchanged; for a requant case
 //                   acc.hex (input) and y.hex; for an encode case x.hex (float32 bits) and q.hex
-//   +xname=<n> +qname=<n>  encode mode only: the input / expected-code tensor names (default x, q; the
+//   +xname=<n> +qname=<n>  encode mode: the input / expected-code tensor names (default x, q; the
 //                   encoder stage of another op, e.g. gelu + q of gelu_hluq, p + p_codes of lnq_attention)
+//   +xname +wname +accname +yname  GEMM modes: the tensor names (default x, w, acc, y; e.g. q, k, s_acc for
+//                   QKᵀ and p_codes, v, pv_acc, y for P·V of lnq_attention; image word f = 1 reads w as [K, N])
 //   +params=<file>  the case's desc.json params as a word image (hw-model/src/rtl-golden.ts#rtlGoldenParams)
 //   +stall_pct=<p>  optional: stall the core in p % of the cycles of every job (xorshift32, +seed=<s>)
-// Modes (parameter image word 1): 0 uniform, 1 cag, 2 hluq GEMM; 4 requant: the same tiling, each tile's
+// Modes (parameter image word 1): 0 uniform, 1 cag, 2 hluq, 3 lnq GEMM (LNQ table from image @7000); 4 requant: the same tiling, each tile's
 // accumulators written through the core's accumulator-load port (acc_only = 1: no compute phase), the
 // drained values checked against the loaded ones and y against y.hex; 5 encode: the whole stream through
 // ahcq_encoder (threshold table from the image), codes checked against q.hex, one job.
@@ -42,7 +44,7 @@ module tb_golden;
   logic [C*32-1:0] out_code, drn_data;
   logic [C*8-1:0] drn_bank;
 
-  logic [31:0] prm  [0:32'h6fff];
+  logic [31:0] prm  [0:32'h7fff];
   logic [7:0]  xmem [0:MAXE-1];
   logic [7:0]  wmem [0:MAXE-1];
   logic [31:0] eacc [0:MAXE-1];
@@ -53,7 +55,7 @@ module tb_golden;
   logic [7:0]  sy   [0:MAXE-1];
   logic [31:0] iacc [0:MAXE-1];
   logic [31:0] xf   [0:MAXE-1];
-  string xname, qname;
+  string xname, qname, wname, accname, yname;
   logic ecfg_we = 0;
   logic estart = 0;
   logic estall = 0;
@@ -166,6 +168,9 @@ module tb_golden;
     if (!$value$plusargs("seed=%d", rng)) rng = 32'h2545f491;
     if (!$value$plusargs("xname=%s", xname)) xname = "x";
     if (!$value$plusargs("qname=%s", qname)) qname = "q";
+    if (!$value$plusargs("wname=%s", wname)) wname = "w";
+    if (!$value$plusargs("accname=%s", accname)) accname = "acc";
+    if (!$value$plusargs("yname=%s", yname)) yname = "y";
     if (rng == 0) rng = 1;
     $readmemh(pfile, prm);
     if (prm[0] !== 32'h41484351) begin $display("ERROR: %s is not a parameter image (magic %h)", pfile, prm[0]); $finish; end
@@ -184,8 +189,8 @@ module tb_golden;
     end
     if (K > KMAX || nb > NBMAX || (mode == 4 && nb != 1)) begin $display("ERROR: K=%0d / nb=%0d exceed KMAX=%0d / NBMAX=%0d", K, nb, KMAX, NBMAX); $finish; end
     if (K > 0) begin
-      $readmemh({casedir, "/x.hex"}, xmem, 0, M * K - 1);
-      $readmemh({casedir, "/w.hex"}, wmem, 0, N * K - 1);
+      $readmemh({casedir, "/", xname, ".hex"}, xmem, 0, M * K - 1);
+      $readmemh({casedir, "/", wname, ".hex"}, wmem, 0, N * K - 1);
     end
     if (mode == 4) begin
       $readmemh({casedir, "/acc.hex"}, iacc, 0, M * N - 1);  // input; the drain must read it back unchanged
@@ -193,8 +198,8 @@ module tb_golden;
     end else if (mode == 2) begin
       $readmemh({casedir, "/acc_log.hex"}, eacc, 0, M * N - 1);
       $readmemh({casedir, "/acc_uni.hex"}, eacc, M * N, 2 * M * N - 1);
-    end else $readmemh({casedir, "/acc.hex"}, eacc, 0, nb * M * N - 1);
-    if (requant != 0) $readmemh({casedir, "/y.hex"}, ey, 0, M * N - 1);
+    end else $readmemh({casedir, "/", accname, ".hex"}, eacc, 0, nb * M * N - 1);
+    if (requant != 0) $readmemh({casedir, "/", yname, ".hex"}, ey, 0, M * N - 1);
     for (int i = 0; i < nb * M * N; i++) begin sacc[i] = 0; gacc[i] = 0; end
     for (int i = 0; i < M * N; i++) begin sy[i] = 0; gy[i] = 0; end
     @(negedge clk);
@@ -205,11 +210,12 @@ module tb_golden;
     wr(32'h2000a, prm[11]);
     for (int g = 0; g <= nb; g++) wr(32'h20100 + g, prm[32'h20 + g]);
     for (int g = 0; g < nb; g++) begin wr(32'h20200 + g, 0); wr(32'h20300 + g, prm[32'h40 + g]); end  // CAG zero points are folded into the bias
+    if (mode == 3) for (int q = 0; q < prm[16] && q < 256; q++) wr(32'h20800 + q, prm[32'h7000 + q]);  // LNQ decoder table
     for (n0 = 0; n0 < N; n0 = n0 + C) begin
       tn = (N - n0 < C) ? N - n0 : C;
       wr(32'h20003, tn);
       for (int c = 0; c < tn; c++) begin
-        for (int k = 0; k < K; k++) wr(32'h10000 + c * KMAX + k, 32'(wmem[(n0 + c) * K + k]));
+        for (int k = 0; k < K; k++) wr(32'h10000 + c * KMAX + k, 32'(prm[15] != 0 ? wmem[k * N + n0 + c] : wmem[(n0 + c) * K + k]));
         wr(32'h20400 + c, prm[32'h2000 + n0 + c]);
         wr(32'h20500 + c, prm[32'h3000 + n0 + c]);
         wr(32'h20900 + c, prm[32'h4000 + n0 + c]);
