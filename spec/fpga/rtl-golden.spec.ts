@@ -14,7 +14,8 @@
  * GEMMs of lnq_attention (QKᵀ → s_acc in uniform mode, D[p_codes]·(V − zv) → pv_acc → y in LNQ mode)
  * on the PE array.
  * Both simulators run every case (Verilator: ≈ 2 min build, then ≈ 0.1–2 s per case; Icarus: ≈ 45 s CPU
- * build, ≈ 1 s per small case and ≈ 25–60 s per MobileSAM layer on a shared 2-core machine).
+ * build, ≈ 1 s per small case and ≈ 25–60 s per MobileSAM layer). Whole file ≈ 4 min wall with both
+ * builds on a shared, loaded 2-core machine (≈ 3 min with the builds cached).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
