@@ -28,10 +28,18 @@ const abs = (t: Tensor): Tensor => ({ ...t, data: t.data.map(Math.abs) });
 function expectClose(qkv: Tensor, s: number, bias: Tensor | undefined, fastY: Tensor, refY: Tensor): void {
   const [Bw, N, H, hd3] = qkv.shape as [number, number, number, number];
   const hd = hd3 / 3;
-  expect(fastY.shape).toEqual(refY.shape);
   const q = permute(slice(qkv, [0, 0, 0, 0], [Bw, N, H, hd]), [0, 2, 1, 3]);
   const kT = permute(slice(qkv, [0, 0, 0, hd], [Bw, N, H, 2 * hd]), [0, 2, 3, 1]);
   const v = permute(slice(qkv, [0, 0, 0, 2 * hd], [Bw, N, H, 3 * hd]), [0, 2, 1, 3]); // [Bw, H, N, hd]
+  expectHeadsClose(q, kT, v, s, bias, fastY, refY);
+}
+
+/** The bound above for head-split operands q [Bn, H, Nq, d], kT [Bn, H, d, Nk], v [Bn, H, Nk, dv]; outputs [Bn, Nq, H·dv]. */
+function expectHeadsClose(q: Tensor, kT: Tensor, v: Tensor, s: number, bias: Tensor | undefined, fastY: Tensor, refY: Tensor): void {
+  const [Bw, H, N, hd] = q.shape as [number, number, number, number];
+  const Nk = kT.shape[3]!;
+  const dv = v.shape[3]!;
+  expect(fastY.shape).toEqual(refY.shape);
   const sc = scale(matmul(q, kT), s);
   const logits = bias ? add(sc, bias) : sc;
   const p = softmax(logits, { axis: -1 });
@@ -39,26 +47,26 @@ function expectClose(qkv: Tensor, s: number, bias: Tensor | undefined, fastY: Te
   for (let b = 0; b < Bw; b++) {
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < N; i++) {
-        const r = ((b * H + h) * N + i) * N;
+        const r = ((b * H + h) * N + i) * Nk;
         let delta = 0;
         let m = -Infinity;
-        for (let j = 0; j < N; j++) {
+        for (let j = 0; j < Nk; j++) {
           delta = Math.max(delta, (hd + 4) * U * s * absMm.data[r + j]! * 1.01 + 2 * U * Math.abs(logits.data[r + j]!));
           m = Math.max(m, logits.data[r + j]!);
         }
         const eps: number[] = [];
-        for (let j = 0; j < N; j++) {
+        for (let j = 0; j < Nk; j++) {
           const pj = p.data[r + j]!;
-          eps.push(1.01 * (pj * Math.expm1(2 * delta) + (Math.abs(logits.data[r + j]! - m) + N + 10) * U * pj) + 1e-37);
+          eps.push(1.01 * (pj * Math.expm1(2 * delta) + (Math.abs(logits.data[r + j]! - m) + Nk + 10) * U * pj) + 1e-37);
         }
-        for (let d = 0; d < hd; d++) {
+        for (let d = 0; d < dv; d++) {
           let bound = 0;
-          for (let j = 0; j < N; j++) {
-            const vj = Math.abs(v.data[((b * H + h) * N + j) * hd + d]!);
-            bound += eps[j]! * vj + (N + 5) * U * (p.data[r + j]! + eps[j]!) * vj;
+          for (let j = 0; j < Nk; j++) {
+            const vj = Math.abs(v.data[((b * H + h) * Nk + j) * dv + d]!);
+            bound += eps[j]! * vj + (Nk + 5) * U * (p.data[r + j]! + eps[j]!) * vj;
           }
           bound = bound * 1.01 + 1e-30;
-          const o = (b * N + i) * H * hd + h * hd + d;
+          const o = (b * N + i) * H * dv + h * dv + d;
           const err = Math.abs(fastY.data[o]! - refY.data[o]!);
           if (!(err <= bound)) expect.fail(`y[${o}] fast ${fastY.data[o]} vs reference ${refY.data[o]}: |Δ| = ${err} > ${bound}`);
         }
@@ -122,6 +130,52 @@ describe('qkvAttention (fast) — oracle (reference op)', () => {
       const s = 32 ** -0.5;
       expectClose(qkv, s, bias, fast2.qkvAttention(qkv, s, bias), referenceBackend.qkvAttention(qkv, s, bias));
     }
+  });
+});
+
+describe('multiHeadAttention (fast) — oracle (reference op)', () => {
+  it('random shapes (Nq ≠ Nk, d ≠ dv, off the tile), 1 and 2 threads', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 45 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 17 }), fc.integer({ min: 1, max: 17 }), fc.boolean(), fc.integer({ min: 0, max: 1 << 30 }),
+        (B, Nq, Nk, H, d, dv, two, seed) => {
+          const q = rand(seed, [B, Nq, H * d], 2);
+          const k = rand(seed + 1, [B, Nk, H * d], 2);
+          const v = rand(seed + 2, [B, Nk, H * dv]);
+          const s = d ** -0.5;
+          const fastY = (two ? fast2 : fast1).multiHeadAttention(q, k, v, H, s);
+          const refY = referenceBackend.multiHeadAttention(q, k, v, H, s);
+          const qh = permute({ ...q, shape: [B, Nq, H, d] }, [0, 2, 1, 3]);
+          const kT = permute({ ...k, shape: [B, Nk, H, d] }, [0, 2, 3, 1]);
+          const vh = permute({ ...v, shape: [B, Nk, H, dv] }, [0, 2, 1, 3]);
+          expectHeadsClose(qh, kT, vh, s, undefined, fastY, refY);
+        }),
+      { numRuns: 60 },
+    );
+  });
+  it('SAM decoder shapes: 7 tokens × 4096 image keys and back (K = 4096 > one 256-step GEMM block), 8 heads of 16', () => {
+    for (const [Nq, Nk] of [[7, 4096], [4096, 7]] as const) {
+      const q = rand(Nq, [1, Nq, 128], 2);
+      const k = rand(Nk, [1, Nk, 128], 2);
+      const v = rand(3, [1, Nk, 128]);
+      const qh = permute({ ...q, shape: [1, Nq, 8, 16] }, [0, 2, 1, 3]);
+      const kT = permute({ ...k, shape: [1, Nk, 8, 16] }, [0, 2, 3, 1]);
+      const vh = permute({ ...v, shape: [1, Nk, 8, 16] }, [0, 2, 1, 3]);
+      expectHeadsClose(qh, kT, vh, 0.25, undefined, fast2.multiHeadAttention(q, k, v, 8, 0.25), referenceBackend.multiHeadAttention(q, k, v, 8, 0.25));
+    }
+  });
+  it.each([
+    ['heads not dividing', (b: typeof referenceBackend) => b.multiHeadAttention(rand(1, [1, 3, 6]), rand(2, [1, 3, 6]), rand(3, [1, 3, 6]), 4, 1)],
+    ['k/v token mismatch', (b: typeof referenceBackend) => b.multiHeadAttention(rand(1, [1, 3, 4]), rand(2, [1, 5, 4]), rand(3, [1, 3, 4]), 2, 1)],
+  ])('%s: the fast op throws the reference SpecError message', (_n, call) => {
+    let msg = '';
+    try {
+      call(referenceBackend);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SpecError);
+      msg = (e as Error).message;
+    }
+    expect(msg).not.toBe('');
+    expect(() => call(fast1)).toThrow(msg);
   });
 });
 

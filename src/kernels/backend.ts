@@ -18,7 +18,7 @@ import { requireEpsilon } from '../ops/layer-norm';
 import { numel, requireShape, specRequire, type Tensor } from '../tensor';
 import { alloc, f32At, mark, release } from './arena';
 import { inputAddress, newF32, produceF32, residentScope } from './resident';
-import { qkvAttentionFast } from './attention';
+import { multiHeadAttentionFast, qkvAttentionFast } from './attention';
 import { conv2dDepthwise, conv2dDepthwiseWasm, conv2dGemm, type ConvGeometry } from './conv';
 import { gemmF32Batch, packF32, type GemmF32Task, type PackedF32 } from './gemm';
 import { fastAdd, fastInterpolateBilinear, fastPad, fastPermute, fastRelu, fastScale, fastScaleAdd, fastSlice } from './elementwise';
@@ -315,6 +315,7 @@ export async function createFastBackend(options: RuntimeOptions = {}): Promise<F
     interpolateBilinear: (x, attrs) => fastInterpolateBilinear(x, attrs, newOut),
     attentionProbs: (q, kT, scale, bias) => fastAttentionProbs(rt, q, kT, scale, bias),
     qkvAttention: (qkv, scale, bias) => qkvAttentionFast(rt, qkv, scale, bias),
+    multiHeadAttention: (q, k, v, heads, scale) => multiHeadAttentionFast(rt, q, k, v, heads, scale),
     add: (a, b) => fastAdd(a, b, newOut),
     scaleAdd: (x, s, b) => fastScaleAdd(x, s, b, newOut),
     scale: (x, s) => fastScale(x, s, newOut),

@@ -20,6 +20,7 @@ import { slice } from './slice';
 import { pad } from './pad';
 import { interpolateBilinear, type InterpolateBilinearAttrs } from './interpolate-bilinear';
 import { qkvAttention } from './qkv-attention';
+import { multiHeadAttention } from './multi-head-attention';
 import { denseImagePe } from '../nn/position-embedding-random';
 import type { DType, Tensor } from '../tensor';
 
@@ -47,6 +48,8 @@ export interface Backend {
   readonly attentionProbs: (q: Tensor, kT: Tensor, scale: number, bias?: Tensor) => Tensor;
   /** Multi-head attention on an interleaved qkv [Bw, N, H, 3·hd] → [Bw, N, H·hd] (src/ops/qkv-attention.ts), as one op. */
   readonly qkvAttention: (qkv: Tensor, scale: number, bias?: Tensor) => Tensor;
+  /** Multi-head attention on separate q [B, Nq, H·d], k [B, Nk, H·d], v [B, Nk, H·dv] → [B, Nq, H·dv] (src/ops/multi-head-attention.ts), as one op. */
+  readonly multiHeadAttention: (q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number) => Tensor;
   readonly add: (a: Tensor, b: Tensor) => Tensor;
   /** add(scale(x, s), b) — attention logits plus bias in one op. */
   readonly scaleAdd: (x: Tensor, s: number, b: Tensor) => Tensor;
@@ -133,4 +136,4 @@ export function plainScope<T extends Tensor>(body: () => T): T {
 }
 
 /** The reference ops as a Backend (the executable specification). */
-export const referenceBackend: Backend = { name: 'reference', scoped: plainScope, linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, qkvAttention, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };
+export const referenceBackend: Backend = { name: 'reference', scoped: plainScope, linear, matmul, conv2d, convTranspose2d, layerNorm, layerNorm2d, gelu, softmax, attentionProbs, qkvAttention, multiHeadAttention, interpolateBilinear, denseImagePe, linearGelu, conv2dGelu, add, scaleAdd, scale, relu, permute, slice, pad };

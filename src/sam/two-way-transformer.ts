@@ -95,6 +95,10 @@ export function decoderAttention(
   if (hooks?.keyOutput) k = checkHookResult('keyOutput', `${name}.k_proj`, k, hooks.keyOutput(`${name}.k_proj`, k));
   const v = hookedLinear(weights, `${name}.v_proj`, io.v, C, Ci, hooks, be); // [B, Nk, Ci]
 
+  if (!hooks?.attnProbs && !hooks?.observe) {
+    // the steps below as one op of the backend (no head split/merge copies)
+    return hookedLinear(weights, `${name}.out_proj`, be.multiHeadAttention(q, k, v, H, 1 / Math.sqrt(d)), Ci, C, hooks, be); // [B, Nq, C]
+  }
   const qh = be.permute(view(q, [B, Nq, H, d]), [0, 2, 1, 3]); // [B, H, Nq, d]
   const kt = be.permute(view(k, [B, Nk, H, d]), [0, 2, 3, 1]); // [B, H, d, Nk]
   const vh = be.permute(view(v, [B, Nk, H, d]), [0, 2, 1, 3]); // [B, H, Nk, d]
