@@ -2,10 +2,12 @@
  * The backend seam: one record of the compute-heavy ops, passed explicitly by the caller (no
  * registry, no global switch). `referenceBackend` is the readable specification (src/ops);
  * `createFastBackend()` returns the same signatures computed by the wasm-SIMD kernels on a shared
- * memory with a worker pool. Inputs and outputs are ordinary float32 `Tensor`s (copied into and
- * out of wasm memory per call); weights given to `linear` are prepacked once and cached per backend
- * (keyed by the weight's data array: tensors are immutable by project convention, so a weight array
- * mutated in place after its first use would be served stale; packs live until `dispose`).
+ * memory with a worker pool. Inputs and outputs are ordinary float32 `Tensor`s; outside a resident
+ * scope every op copies its result out of wasm memory into a fresh JS array, inside `scoped(...)`
+ * (src/kernels/resident.ts) results stay in the arena and resident inputs are read in place. Weights
+ * given to `linear` are prepacked once and cached per backend (keyed by the weight's data array:
+ * tensors are immutable by project convention, so a weight array mutated in place after its first use
+ * would be served stale; packs live until `dispose`).
  */
 import { conv2dGeometry } from '../ops/conv2d';
 import { matmulGeometry } from '../ops/matmul';
@@ -282,7 +284,8 @@ function fastDenseImagePe(rt: KernelRuntime, cache: WeakMap<Float32Array, Map<st
 
 /**
  * Create the fast backend: compile the kernels, allocate the shared memory, start the worker pool.
- * layerNorm2d (and softmax over a non-last axis) are the reference ops.
+ * layerNorm2d (and softmax over a non-last axis) are the reference ops. `scoped` opens a resident
+ * scope; qkvAttention / multiHeadAttention are the fused attention kernels of src/kernels/attention.ts.
  * @source PERFORMANCE.md "Recommendation"; issue 7 (backend seam)
  * @deviation linear/matmul/conv2d (non-depthwise) accumulate in float32 inside the GEMM
  *   (reference: float64); stride-1 depthwise conv2d (one filter per channel) accumulates in float32
