@@ -210,7 +210,8 @@ export function conv2dDepthwiseWasm(rt: KernelRuntime, x: Tensor, weight: Tensor
         const row = o + (r + ph) * Wp;
         const s0 = (q * H + r) * W;
         xv.fill(0, row, row + pw);
-        for (let j = 0; j < W; j++) xv[row + pw + j] = xd[s0 + j]!;
+        if (W >= 32) xv.set(xd.subarray(s0, s0 + W), row + pw); // native copy for long rows
+        else for (let j = 0; j < W; j++) xv[row + pw + j] = xd[s0 + j]!;
         xv.fill(0, row + pw + W, row + Wp);
       }
       xv.fill(0, o + (H + ph) * Wp, o + Hp * Wp); // bottom padding rows
