@@ -20,6 +20,7 @@ import type { StateDict } from '../sam/sam-decoder-types';
 import { fakeQuantModel, quantTap, type QuantizedModel } from './pipeline';
 import type { QuantTarget, SiteTap } from './model';
 import { intInputQuant, intLinearForward, packIntLinear, type IntLinearDetail, type IntLinearLayer } from './int-layer';
+import { createIntKernels, fakeQuantLnqFast, fakeQuantUniformFast, lnqThresholdTable, type LnqThresholds } from '../kernels/int-ops';
 
 // TYPES
 
@@ -79,6 +80,7 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
   const fn = 'intQuantModel';
   specRequire(fast !== undefined && fast.runtime !== undefined, { fn, what: 'fast', rule: 'be a fast backend (createFastBackend)', got: fast });
   const fq = fakeQuantModel(target, qm);
+  const kernels = createIntKernels(fast.runtime);
   const compat = qm.plan.preset.referenceCompat;
   const kindOf = new Map(qm.plan.weights.map((w) => [w.layer, w]));
   const bySite = new Map<string, LayerEntry>();
@@ -104,18 +106,26 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     const rec = ws.part === 'decoder' ? fq.dec : fq.enc;
     const weight = rec?.[`${a.feeds}.weight`];
     specRequire(weight !== undefined, { fn, what: `weights['${a.feeds}.weight']`, rule: 'be present', got: 'missing' });
-    const entry: LayerEntry = { layer: a.feeds, site: a.site, weight: weight.data as Float32Array, int: packIntLinear(fast.runtime, qm.weights[a.feeds]!.q, quant) };
+    const entry: LayerEntry = { layer: a.feeds, site: a.site, weight: weight.data as Float32Array, int: packIntLinear(fast.runtime, qm.weights[a.feeds]!.q, quant, kernels) };
     bySite.set(a.site, entry);
     byWeight.set(entry.weight, entry);
     integerLayers.push(a.feeds);
   }
 
-  // the tap: integer sites pass the raw input through (a fresh record, same data); others fake-quantize
+  // the tap: integer sites pass the raw input through (a fresh record, same data); LSQ and LNQ sites
+  // fake-quantize on the wasm kernels (bit-identical to quantTap); the other sites go through quantTap
   const pending = new Map<Tensor, LayerEntry>();
   const fqTap = quantTap(qm.acts, compat);
+  const lnqTables = new Map<string, LnqThresholds>();
+  for (const [site, p] of Object.entries(qm.acts)) if (p.kind === 'lnq') lnqTables.set(site, lnqThresholdTable(p.params, compat));
   const tap: SiteTap = (site, t, v) => {
     const e = bySite.get(site);
-    if (!e) return fqTap(site, t, v);
+    if (!e) {
+      const p = qm.acts[site];
+      if (p?.kind === 'lsq' && t.dtype === 'float32') return fakeQuantUniformFast(kernels, t, p);
+      if (p?.kind === 'lnq' && t.dtype === 'float32') return fakeQuantLnqFast(kernels, t, lnqTables.get(site)!);
+      return fqTap(site, t, v);
+    }
     const alias: Tensor = { dtype: t.dtype, shape: t.shape, data: t.data };
     pending.set(alias, e);
     return alias;

@@ -12,12 +12,12 @@
  * `cagGroupPermutation` column order. HLUQ: L_log log levels, gb = L_log − 1 guard bits, a₁ / a₂ the
  * log-path / uniform-path integer operands of a code (docs/integer-datapath.md HLUQ row).
  */
-import { f32, numel, specRequire, type Tensor } from '../tensor';
-import { alloc, f32At, i32At, mark, release, u8At } from '../kernels/arena';
+import { numel, specRequire, type Tensor } from '../tensor';
+import { alloc, arenaAddress, f32At, mark, release, u8At } from '../kernels/arena';
 import { gemmInt, packInt8, type PackedInt } from '../kernels/gemm';
 import { geluInPlace } from '../kernels/rows';
 import type { KernelRuntime } from '../kernels/runtime';
-import { quantizeKernel } from '../quant/uniform';
+import { createIntKernels, encodeHluqTable, encodeUniform, encodeUniformCols, hluqThresholds, rescaleAccumulators, type HluqThresholds, type IntKernels } from '../kernels/int-ops';
 import { hluqCodeKernel, hluqLevelSplit, type HluqParams } from '../quant/hluq';
 import { cagGroupPermutation } from '../quant/cag';
 import type { QuantizedWeight } from './weight-range';
@@ -57,6 +57,13 @@ export interface IntLinearLayer {
   /** HLUQ code → (a₁, a₂) operand tables (empty for LSQ / CAG). */
   readonly hluqA1: Uint8Array;
   readonly hluqA2: Uint8Array;
+  /** HLUQ threshold table of the wasm encoder (null for LSQ / CAG). */
+  readonly hluqThr: HluqThresholds | null;
+  /** CAG per-column (permuted order) scale and zero point of the wasm encoder (empty otherwise). */
+  readonly colScale: Float64Array;
+  readonly colZero: Float32Array;
+  /** The elementwise kernels (encode, rescale) instantiated on the runtime. */
+  readonly kernels: IntKernels;
 }
 
 /** Optional outputs of `intLinearForward` for tests and audits. */
@@ -120,8 +127,11 @@ function weightOperands(w: QuantizedWeight, cols: Int32Array): { data: Int8Array
  *   hardware datapath of src/int, not this fast path)
  * @precision exact integer operands; scales in float64
  */
-export function packIntLinear(rt: KernelRuntime, w: QuantizedWeight, input: IntInputQuant): IntLinearLayer {
+export function packIntLinear(rt: KernelRuntime, w: QuantizedWeight, input: IntInputQuant, kernels?: IntKernels): IntLinearLayer {
   const fn = 'packIntLinear';
+  specRequire(kernels === undefined || kernels.rt === rt, { fn, what: 'kernels', rule: 'be instantiated on the same runtime', got: 'another runtime' });
+  const ks = kernels ?? createIntKernels(rt);
+  const noCols = { colScale: new Float64Array(0), colZero: new Float32Array(0) };
   specRequire(w.shape.length === 2, { fn, what: 'w.shape', rule: 'be [N, K] (a Linear weight)', got: w.shape });
   const [N, K] = w.shape as [number, number];
   specRequire(N >= 1 && K >= 1, { fn, what: 'w.shape', rule: 'have N ≥ 1 and K ≥ 1', got: w.shape });
@@ -135,7 +145,7 @@ export function packIntLinear(rt: KernelRuntime, w: QuantizedWeight, input: IntI
     const op = weightOperands(w, identity);
     const packed = packInt8(rt, op.data, K, N, 'nk', op.zb);
     const scale = Float64Array.from(w.scales, (s) => input.scale * s);
-    return { input, K, N, groups: [{ start: 0, end: K, zeroPoint: input.zeroPoint, packed }], perm: identity, scale, offset: new Float64Array(N), hluqA1: empty, hluqA2: empty };
+    return { input, K, N, groups: [{ start: 0, end: K, zeroPoint: input.zeroPoint, packed }], perm: identity, scale, offset: new Float64Array(N), hluqA1: empty, hluqA2: empty, hluqThr: null, ...noCols, kernels: ks };
   }
   if (input.kind === 'cag') {
     const G = input.groupScales.length;
@@ -162,7 +172,9 @@ export function packIntLinear(rt: KernelRuntime, w: QuantizedWeight, input: IntI
     used.forEach((g, i) => {
       for (let n = 0; n < N; n++) scale[i * N + n] = input.groupScales[g]! * w.scales[n]!;
     });
-    return { input, K, N, groups, perm: pm.perm, scale, offset: new Float64Array(N), hluqA1: empty, hluqA2: empty };
+    const colScale = Float64Array.from(pm.perm, (c) => input.groupScales[input.labels[c]!]!);
+    const colZero = Float32Array.from(pm.perm, (c) => input.groupZeroPoints[input.labels[c]!]!);
+    return { input, K, N, groups, perm: pm.perm, scale, offset: new Float64Array(N), hluqA1: empty, hluqA2: empty, hluqThr: null, colScale, colZero, kernels: ks };
   }
   const p = input.params;
   const { L, lLog, lUni } = hluqLevelSplit(p, fn);
@@ -188,63 +200,57 @@ export function packIntLinear(rt: KernelRuntime, w: QuantizedWeight, input: IntI
     input, K, N,
     groups: [{ start: 0, end: K, zeroPoint: 0, packed }, { start: K, end: 2 * K, zeroPoint: 0, packed }],
     perm: identity, scale, offset, hluqA1: a1, hluqA2: a2,
+    // the 16-level table kernel covers b ≤ 4; wider HLUQ codes use the JS code function
+    hluqThr: L <= 16 ? hluqThresholds(p, input.referenceCompat) : null, ...noCols, kernels: ks,
   };
 }
 
 /**
- * Encode one row chunk of x into the code buffer at `codesPtr` ([rows, K] uint8; HLUQ: [rows, 2K],
- * a₁ then a₂ per row); optionally copy the original-order codes into `detail`.
+ * Encode one row chunk (float32 rows at `xPtr` in the arena) into the code buffer at `codesPtr` with
+ * the wasm kernels: [rows, K] bytes (LSQ; CAG in permuted column order) or, for HLUQ, two planes
+ * [rows, K] of a₁ then a₂; optionally copy the original-order codes into `detail` (from row r0).
+ * Returns the index (within the chunk) of the first non-finite input, or −1.
  */
-function encodeRows(rt: KernelRuntime, L: IntLinearLayer, x: Float32Array, r0: number, rows: number, codesPtr: number, detail: Int32Array | null, site: string): void {
-  const K = L.K, q = L.input;
-  const width = q.kind === 'hluq' ? 2 * K : K;
-  const dst = u8At(rt.arena, codesPtr, rows * width);
-  const bad = (i: number): never => specRequire(false, { fn: 'intLinearForward', what: `${site}[${i}]`, rule: 'be finite (an integer-layer input)', got: x[i] }) as never;
+function encodeRows(L: IntLinearLayer, xPtr: number, r0: number, rows: number, codesPtr: number, detail: Int32Array | null): number {
+  const K = L.K, q = L.input, k = L.kernels, rt = k.rt;
+  const n = rows * K;
   if (q.kind === 'lsq') {
-    const { scale: s, zeroPoint: z, qmin, qmax } = q;
-    for (let i = r0 * K, o = 0; o < rows * K; i++, o++) {
-      const v = x[i]!;
-      if (v - v !== 0) bad(i);
-      const c = quantizeKernel(v, s, z, qmin, qmax);
-      dst[o] = c;
-      if (detail) detail[i] = c;
-    }
-    return;
+    const bad = encodeUniform(k, q, xPtr, n, codesPtr);
+    if (detail && bad < 0) detail.set(u8At(rt.arena, codesPtr, n), r0 * K);
+    return bad;
   }
   if (q.kind === 'cag') {
-    const qmax = 2 ** q.bits - 1;
-    const sP = new Float64Array(K), zP = new Int32Array(K);
-    for (let j = 0; j < K; j++) {
-      const l = q.labels[L.perm[j]!]!;
-      sP[j] = q.groupScales[l]!;
-      zP[j] = q.groupZeroPoints[l]!;
+    const bad = encodeUniformCols(k, xPtr, rows, L.perm, L.colScale, L.colZero, 0, 2 ** q.bits - 1, codesPtr);
+    if (detail && bad < 0) {
+      const c = u8At(rt.arena, codesPtr, n);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < K; j++) detail[(r0 + r) * K + L.perm[j]!] = c[r * K + j]!;
     }
-    for (let r = 0; r < rows; r++) {
-      const row = (r0 + r) * K;
-      for (let j = 0; j < K; j++) {
-        const i = row + L.perm[j]!;
-        const v = x[i]!;
-        if (v - v !== 0) bad(i);
-        const c = quantizeKernel(v, sP[j]!, zP[j]!, 0, qmax);
-        dst[r * K + j] = c;
-        if (detail) detail[i] = c;
-      }
-    }
-    return;
+    return bad;
   }
-  const { lLog, lUni } = hluqLevelSplit(q.params, 'intLinearForward');
-  const p = q.params, compat = q.referenceCompat;
-  for (let r = 0; r < rows; r++) {
-    const row = (r0 + r) * K;
-    for (let k = 0; k < K; k++) {
-      const v = x[row + k]!;
-      if (v - v !== 0) bad(row + k);
-      const c = hluqCodeKernel(v, p, lLog, lUni, compat);
-      dst[r * 2 * K + k] = L.hluqA1[c]!;
-      dst[r * 2 * K + K + k] = L.hluqA2[c]!;
-      if (detail) detail[row + k] = c;
+  const p = q.params;
+  if (L.hluqThr) {
+    const m0 = mark(rt.arena);
+    try {
+      const qc = detail ? alloc(rt.arena, n, 16) : 0;
+      const bad = encodeHluqTable(k, L.hluqThr, p, q.referenceCompat, xPtr, n, L.hluqA1, L.hluqA2, codesPtr, codesPtr + n, qc);
+      if (detail && bad < 0) detail.set(u8At(rt.arena, qc, n), r0 * K);
+      return bad;
+    } finally {
+      release(rt.arena, m0);
     }
   }
+  // b > 4: the JS code function (the table kernel holds 16 levels)
+  const { lLog, lUni } = hluqLevelSplit(p, 'intLinearForward');
+  const xv = f32At(rt.arena, xPtr, n), a1 = u8At(rt.arena, codesPtr, n), a2 = u8At(rt.arena, codesPtr + n, n);
+  for (let i = 0; i < n; i++) {
+    const v = xv[i]!;
+    if (v - v !== 0) return i;
+    const c = hluqCodeKernel(v, p, lLog, lUni, q.referenceCompat);
+    a1[i] = L.hluqA1[c]!;
+    a2[i] = L.hluqA2[c]!;
+    if (detail) detail[r0 * K + i] = c;
+  }
+  return -1;
 }
 
 /**
@@ -277,37 +283,39 @@ export function intLinearForward(
   const y = new Float32Array(M * N); // [..., N]
   const nG = L.groups.length;
   const detail = opts.detail ? { codes: new Int32Array(M * K), acc: new Int32Array(nG * M * N), y0: new Float32Array(M * N) } : undefined;
-  const width = L.input.kind === 'hluq' ? 2 * K : K;
+  const hluq = L.input.kind === 'hluq';
   const chunk = Math.max(4, Math.floor(CHUNK_ACC_BYTES / (4 * N * nG) / 4) * 4);
   const site = opts.site ?? 'x';
+  specRequire(L.kernels.rt === rt, { fn, what: 'L', rule: 'be packed on this runtime', got: 'another runtime' });
+  const xAt = arenaAddress(rt.arena, xd);
+  // ob[n] = offset[n] + b[n] (float64), the constant term of every output column
+  const ob = Float64Array.from(L.offset, (o, n) => o + (bias ? bias[n]! : 0));
   for (let r0 = 0; r0 < M; r0 += chunk) {
     const rows = Math.min(chunk, M - r0);
     const m0 = mark(rt.arena);
     try {
-      const codesPtr = alloc(rt.arena, rows * width, 16);
+      // x rows in place when they live in the arena, else copied into scratch
+      let xPtr = xAt >= 0 && xAt % 4 === 0 ? xAt + r0 * K * 4 : -1;
+      if (xPtr < 0) {
+        xPtr = alloc(rt.arena, rows * K * 4, 16);
+        f32At(rt.arena, xPtr, rows * K).set(xd.subarray(r0 * K, (r0 + rows) * K));
+      }
+      const codesPtr = alloc(rt.arena, rows * K * (hluq ? 2 : 1), 16);
       const accPtr = alloc(rt.arena, nG * rows * N * 4);
-      // (1) encode: the tap's code function, written as uint8 operands
-      encodeRows(rt, L, xd, r0, rows, codesPtr, detail?.codes ?? null, site);
+      // (1) encode: the tap's quantizer as wasm kernels (codes identical to its code function)
+      const bad = encodeRows(L, xPtr, r0, rows, codesPtr, detail?.codes ?? null);
+      if (bad >= 0) specRequire(false, { fn, what: `${site}[${r0 * K + bad}]`, rule: 'be finite (an integer-layer input)', got: xd[r0 * K + bad] });
       // (2) one exact integer GEMM per accumulator group: Σ_k (A − za)·(B − zb[n])
-      L.groups.forEach((g, gi) => gemmInt(rt, codesPtr + g.start, width, false, g.zeroPoint, g.packed, accPtr + gi * rows * N * 4, N, rows));
-      // (3) rescale: y = Σ_g scale[g, n]·acc_g + offset[n] + b[n] in float64, one float32 rounding
-      const acc = i32At(rt.arena, accPtr, nG * rows * N);
-      if (detail) for (let gi = 0; gi < nG; gi++) detail.acc.set(acc.subarray(gi * rows * N, (gi + 1) * rows * N), gi * M * N + r0 * N);
-      const out = opts.gelu ? f32At(rt.arena, accPtr, rows * N) : y.subarray(r0 * N, (r0 + rows) * N); // GELU: in place over group 0's accumulators
-      const sc = L.scale, off = L.offset;
-      for (let r = 0; r < rows; r++) {
-        for (let n = 0; n < N; n++) {
-          const i = r * N + n;
-          let s = off[n]! + (bias ? bias[n]! : 0);
-          for (let gi = 0; gi < nG; gi++) s += sc[gi * N + n]! * acc[gi * rows * N + i]!;
-          out[i] = f32(s);
-        }
+      L.groups.forEach((g, gi) => gemmInt(rt, hluq ? codesPtr + gi * rows * K : codesPtr + g.start, K, false, g.zeroPoint, g.packed, accPtr + gi * rows * N * 4, N, rows));
+      if (detail) {
+        const acc = new Int32Array(rt.arena.memory.buffer, accPtr, nG * rows * N);
+        for (let gi = 0; gi < nG; gi++) detail.acc.set(acc.subarray(gi * rows * N, (gi + 1) * rows * N), gi * M * N + r0 * N);
       }
-      if (detail) detail.y0.set(out, r0 * N);
-      if (opts.gelu) {
-        geluInPlace(rt, accPtr, rows * N);
-        y.set(f32At(rt.arena, accPtr, rows * N), r0 * N);
-      }
+      // (3) rescale in place over group 0: y = f32(ob[n] + Σ_g scale[g, n]·acc_g) in float64 (wasm)
+      rescaleAccumulators(L.kernels, accPtr, rows * N * 4, nG, rows, N, L.scale, ob, accPtr);
+      if (detail) detail.y0.set(f32At(rt.arena, accPtr, rows * N), r0 * N);
+      if (opts.gelu) geluInPlace(rt, accPtr, rows * N);
+      y.set(f32At(rt.arena, accPtr, rows * N), r0 * N);
     } finally {
       release(rt.arena, m0);
     }
