@@ -118,7 +118,7 @@ async function benchOpsSection(): Promise<void> {
 
 function benchQuant(): void {
   const a = benchAcnr();
-  out(`quant: ACNR ${a.shape}, K = ${a.K}: one SVD ${fmtMs(a.svdMs)} (${a.sweeps} sweeps), ACNR layer ${fmtMs(a.acnrMs)}, ratio ${a.ratio.toFixed(2)} (K literal SVDs would be ≈ ${a.K}); κ ${a.kappaBefore.toFixed(1)} → ${a.kappaAfter.toFixed(1)}`);
+  out(`quant: ACNR ${a.shape}, K = ${a.K}: one Jacobi SVD ${fmtMs(a.svdMs)} (${a.sweeps} sweeps), one Gram SVD (what ACNR uses) ${fmtMs(a.gramSvdMs)}, ACNR layer ${fmtMs(a.acnrMs)} = ${a.ratio.toFixed(2)}× one Jacobi SVD (K literal SVDs would be ≈ ${a.K}×); κ ${a.kappaBefore.toFixed(1)} → ${a.kappaAfter.toFixed(1)}`);
   // LNQ search on one ViT-B windowed attention map: 25 windows × 12 heads of 196×196, V head dim 64
   const rng = createRng(11);
   const B = 300, N = 196, D = 64;
@@ -147,6 +147,7 @@ async function benchPtqSection(): Promise<void> {
   try {
     const r = await benchPtq({ backend: fast, onProgress: (stage, done, total) => process.stderr.write(`\rptq ${stage} ${done}/${total}   `) });
     out(`ptq: ${r.method} W${r.bits}A${r.bits} calibration, ${r.calibPhotos} photos / ${r.calibPrompts} prompts: ${r.calibSeconds.toFixed(0)} s (foreign load ${r.calibForeignLoad.toFixed(1)}; ≤ 900 s target ${r.calibWithinTarget ? 'met' : 'NOT met'}), peak RSS ${r.peakRssAfterCalibMiB.toFixed(0)} MiB`);
+    out(`ptq: calibration stages: ${Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}`);
     out(`ptq: eval of 1 model, ${r.evalPhotos} photos / ${r.evalPrompts} prompts incl. FP32: ${r.evalSeconds?.toFixed(0)} s (foreign load ${r.evalForeignLoad?.toFixed(1)}), peak RSS ${r.peakRssAfterEvalMiB?.toFixed(0)} MiB, mIoU ${r.maskIoUAll?.toFixed(3)}`);
   } finally {
     await fast.dispose();
