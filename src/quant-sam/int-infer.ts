@@ -20,7 +20,9 @@ import type { StateDict } from '../sam/sam-decoder-types';
 import { fakeQuantModel, quantTap, type QuantizedModel } from './pipeline';
 import type { QuantTarget, SiteTap } from './model';
 import { intInputQuant, intLinearForward, packIntLinear, type IntLinearDetail, type IntLinearLayer } from './int-layer';
-import { createIntKernels, fakeQuantLnqFast, fakeQuantUniformFast, lnqThresholdTable, type LnqThresholds } from '../kernels/int-ops';
+import { createIntKernels, fakeQuantLnqFast, fakeQuantUniformFast, lnqThresholdTable, type LnqThresholds, type UniformQ } from '../kernels/int-ops';
+import { residentScope } from '../kernels/resident';
+import type { Conv2dAttrs } from '../ops/conv2d';
 
 // TYPES
 
@@ -112,9 +114,19 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     integerLayers.push(a.feeds);
   }
 
-  // the tap: integer sites pass the raw input through (a fresh record, same data); LSQ and LNQ sites
-  // fake-quantize on the wasm kernels (bit-identical to quantTap); the other sites go through quantTap
+  // LSQ conv inputs: fake-quantized inside the conv's resident scope (no copy of x̂ out of and back into wasm memory)
+  const convSites = new Map<string, UniformQ>();
+  for (const a of qm.plan.activations) {
+    const p = qm.acts[a.site];
+    // a conv input site is `<conv layer>.in` (conv sites carry no `feeds`)
+    const layer = a.feeds ?? (a.site.endsWith('.in') ? a.site.slice(0, -3) : '');
+    if (kindOf.get(layer)?.kind === 'conv' && p?.kind === 'lsq') convSites.set(a.site, p);
+  }
+
+  // the tap: integer sites and LSQ conv sites pass the raw input through (a fresh record, same data);
+  // LNQ and other LSQ sites fake-quantize on the wasm kernels (bit-identical to quantTap); the rest go through quantTap
   const pending = new Map<Tensor, LayerEntry>();
+  const pendingConv = new Map<Tensor, { site: string; q: UniformQ }>();
   const fqTap = quantTap(qm.acts, compat);
   const lnqTables = new Map<string, LnqThresholds>();
   for (const [site, p] of Object.entries(qm.acts)) if (p.kind === 'lnq') lnqTables.set(site, lnqThresholdTable(p.params, compat));
@@ -122,6 +134,12 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     const e = bySite.get(site);
     if (!e) {
       const p = qm.acts[site];
+      const cq = convSites.get(site);
+      if (cq && t.dtype === 'float32') {
+        const alias: Tensor = { dtype: t.dtype, shape: t.shape, data: t.data };
+        pendingConv.set(alias, { site, q: cq });
+        return alias;
+      }
       if (p?.kind === 'lsq' && t.dtype === 'float32') return fakeQuantUniformFast(kernels, t, p);
       if (p?.kind === 'lnq' && t.dtype === 'float32') return fakeQuantLnqFast(kernels, t, lnqTables.get(site)!);
       return fqTap(site, t, v);
@@ -146,11 +164,35 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     if (opts.record) opts.record({ layer: e.layer, site: e.site, x, y: out.y, codes: out.detail!.codes, acc: out.detail!.acc, y0: out.detail!.y0 });
     return out.y;
   };
+  const conv = (x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Conv2dAttrs, gelu: boolean): Tensor => {
+    const pc = pendingConv.get(x);
+    if (!pc) return gelu ? fast.conv2dGelu(x, weight, bias, attrs) : fast.conv2d(x, weight, bias, attrs);
+    pendingConv.delete(x);
+    return residentScope(fast.runtime, () => {
+      const xq = fakeQuantUniformFast(kernels, x, pc.q); // inside the scope: an arena view, read in place by the conv
+      return gelu ? fast.conv2dGelu(xq, weight, bias, attrs) : fast.conv2d(xq, weight, bias, attrs);
+    });
+  };
+  // every other op: a pending (raw, not yet quantized) input must never reach it
+  const guarded = {} as Record<string, unknown>;
+  for (const [name, f] of Object.entries(fast)) {
+    if (typeof f !== 'function' || name === 'dispose' || name === 'scoped') continue;
+    guarded[name] = (...args: unknown[]): unknown => {
+      for (const a of args) {
+        const p = pending.get(a as Tensor) ?? pendingConv.get(a as Tensor);
+        if (p) specRequire(false, { fn: name, what: `input from site '${p.site}'`, rule: 'reach the layer it was tapped for (it is not quantized yet)', got: `backend op '${name}'` });
+      }
+      return (f as (...a: unknown[]) => unknown)(...args);
+    };
+  }
   const backend: Backend = {
     ...fast,
+    ...(guarded as Partial<Backend>),
     name: `${fast.name}+int`,
     linear: (x, weight, bias) => run(x, weight, bias, false) ?? fast.linear(x, weight, bias),
     linearGelu: (x, weight, bias) => run(x, weight, bias, true) ?? fast.linearGelu(x, weight, bias),
+    conv2d: (x, weight, bias, attrs) => conv(x, weight, bias, attrs, false),
+    conv2dGelu: (x, weight, bias, attrs) => conv(x, weight, bias, attrs, true),
   };
-  return { enc: fq.enc, dec: fq.dec, tap, backend, integerLayers, fakeQuantLayers, pendingCount: () => pending.size };
+  return { enc: fq.enc, dec: fq.dec, tap, backend, integerLayers, fakeQuantLayers, pendingCount: () => pending.size + pendingConv.size };
 }
