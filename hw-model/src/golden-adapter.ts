@@ -5,7 +5,7 @@
  * `perm` (a host/DMA address permutation) and the group zero points are already folded into the bias,
  * so the row decoders subtract 0; HLUQ and uniform map one to one.
  */
-import { FormatError } from '../../src/tensor';
+import { FormatError, type Tensor } from '../../src/tensor';
 import { findGoldenCaseDirs, readGoldenCase, type GoldenCaseRead } from '../../src/golden/reader';
 import { setExpectedCycles } from '../../src/golden/writer';
 import { paramsReader } from '../../src/golden/ops';
@@ -77,13 +77,24 @@ export function goldenToJob(c: GoldenCaseRead): { job: TileJob; requant: boolean
   const src = `${c.dir}/desc.json`;
   const op = c.desc.op;
   if (!(HW_GEMM_OPS as readonly string[]).includes(op)) return null;
-  const p = c.desc.params as P;
   const x = c.inputs.get('x')?.tensor, w = c.inputs.get('w')?.tensor;
   if (!x || !w || x.dtype !== 'int32' || w.dtype !== 'int32') throw new FormatError(src, 'inputs x and w must be integer tensors');
+  return gemmJobFromParams(op as (typeof HW_GEMM_OPS)[number], c.desc.params as P, x as Tensor<'int32'>, w as Tensor<'int32'>, src);
+}
+
+/**
+ * Build the layer job of a hardware GEMM from its golden params (the `gemm_uniform` / `gemm_cag` /
+ * `gemm_hluq` field set, also used by the stages of a `tinyvit_block` case) and its operands
+ * x [M, K] (original channel order; CAG rows are gathered through `perm` here) and w [N, K].
+ * @precision exact
+ */
+export function gemmJobFromParams(op: (typeof HW_GEMM_OPS)[number], p: Record<string, unknown>, x: Tensor<'int32'>, w: Tensor<'int32'>, src: string): { job: TileJob; requant: boolean; outBits: number } {
+  if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[1]) throw new FormatError(src, `x [M, K] and w [N, K] must agree on K (got [${x.shape.join(', ')}] and [${w.shape.join(', ')}])`);
   const [M, K] = x.shape as [number, number];
   const N = w.shape[0]!;
   const bits = int(src, p, 'bits');
   const out = p['out'] as P;
+  if (out === null || typeof out !== 'object') throw new FormatError(src, 'params.out must be an object');
   const requant = out['mode'] === 'requant';
   const outBits = requant ? int(src, out, 'bits') : 32;
   const ppu: PpuParams | undefined = requant ? {
@@ -92,13 +103,14 @@ export function goldenToJob(c: GoldenCaseRead): { job: TileJob; requant: boolean
     scale: ints(src, out, 'mult').map((m, n) => ({ mult: m, shift: ints(src, out, 'shift')[n]! })),
     zy: int(src, out, 'zero'), lo: 0, hi: 2 ** outBits - 1,
   } : undefined;
-  let a = x.data as Int32Array;
+  let a = x.data;
   if (op === 'gemm_cag') {
     const perm = ints(src, p, 'perm');
-    a = new Int32Array(M * K);
-    for (let m = 0; m < M; m++) for (let j = 0; j < K; j++) a[m * K + j] = (x.data as Int32Array)[m * K + perm[j]!]!;
+    if (perm.length !== K) throw new FormatError(src, `params.perm must have K = ${K} entries`);
+    a = new Int32Array(M * K); // [M, K] gathered
+    for (let m = 0; m < M; m++) for (let j = 0; j < K; j++) a[m * K + j] = x.data[m * K + perm[j]!]!;
   }
-  const base = { aBits: op === 'gemm_hluq' ? int(src, p, 'act_bits') : bits, bBits: bits, M, N, K, a, b: w.data as Int32Array, zb: Int32Array.from(ints(src, p, 'zw')), ...(ppu ? { ppu } : {}) };
+  const base = { aBits: op === 'gemm_hluq' ? int(src, p, 'act_bits') : bits, bBits: bits, M, N, K, a, b: w.data, zb: Int32Array.from(ints(src, p, 'zw')), ...(ppu ? { ppu } : {}) };
   const job: TileJob = op === 'gemm_uniform' ? { ...base, mode: 'uniform', za: int(src, p, 'zx') }
     : op === 'gemm_cag' ? { ...base, mode: 'cag', groups: { starts: ints(src, p, 'starts'), zeroPoints: ints(src, p, 'group_mult').map(() => 0) } }
     : { ...base, mode: 'hluq', hluq: { lLog: int(src, p, 'l_log'), guardBits: int(src, p, 'guard_bits') } };
