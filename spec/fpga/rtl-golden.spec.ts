@@ -19,7 +19,8 @@
  * (≈ 6 s); Icarus runs the 14 small ones (≈ 45 s) and skips the rest by name (ICARUS_BLOCK_STAGES).
  * Both simulators run every case (Verilator: ≈ 2 min build, then ≈ 0.1–2 s per case; Icarus: ≈ 45 s CPU
  * build, ≈ 1 s per small case and ≈ 25–60 s per MobileSAM layer). Whole file ≈ 4 min wall with both
- * builds on a shared, loaded 2-core machine (≈ 3 min with the builds cached).
+ * builds on a shared, loaded 2-core machine (2.2–2.5 min with the builds cached, tinyvit_block stages
+ * included: they add ≈ 48 s — edge 3 s, Verilator 6 s, Icarus 39 s — and no build, the testbench is unchanged).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
