@@ -114,9 +114,13 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     integerLayers.push(a.feeds);
   }
 
-  // LSQ conv inputs: fake-quantized inside the conv's resident scope (no copy of x̂ out of and back into wasm memory)
+  // TinyViT (whose hooks hand a conv input straight to be.conv2d / be.conv2dGelu and the probabilities
+  // straight to be.matmul): LSQ conv inputs and LNQ probabilities are fake-quantized inside the consuming
+  // op's resident scope (no copy of the quantized tensor out of wasm memory and back in)
+  const deferOk = target.arch.kind === 'tiny-vit';
   const convSites = new Map<string, UniformQ>();
   for (const a of qm.plan.activations) {
+    if (!deferOk) break;
     const p = qm.acts[a.site];
     // a conv input site is `<conv layer>.in` (conv sites carry no `feeds`)
     const layer = a.feeds ?? (a.site.endsWith('.in') ? a.site.slice(0, -3) : '');
@@ -127,6 +131,7 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
   // LNQ and other LSQ sites fake-quantize on the wasm kernels (bit-identical to quantTap); the rest go through quantTap
   const pending = new Map<Tensor, LayerEntry>();
   const pendingConv = new Map<Tensor, { site: string; q: UniformQ }>();
+  const pendingProbs = new Map<Tensor, { site: string; t: LnqThresholds }>();
   const fqTap = quantTap(qm.acts, compat);
   const lnqTables = new Map<string, LnqThresholds>();
   for (const [site, p] of Object.entries(qm.acts)) if (p.kind === 'lnq') lnqTables.set(site, lnqThresholdTable(p.params, compat));
@@ -141,7 +146,12 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
         return alias;
       }
       if (p?.kind === 'lsq' && t.dtype === 'float32') return fakeQuantUniformFast(kernels, t, p);
-      if (p?.kind === 'lnq' && t.dtype === 'float32') return fakeQuantLnqFast(kernels, t, lnqTables.get(site)!);
+      if (p?.kind === 'lnq' && t.dtype === 'float32') {
+        if (!deferOk) return fakeQuantLnqFast(kernels, t, lnqTables.get(site)!);
+        const alias: Tensor = { dtype: t.dtype, shape: t.shape, data: t.data };
+        pendingProbs.set(alias, { site, t: lnqTables.get(site)! });
+        return alias;
+      }
       return fqTap(site, t, v);
     }
     const alias: Tensor = { dtype: t.dtype, shape: t.shape, data: t.data };
@@ -179,12 +189,18 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     if (typeof f !== 'function' || name === 'dispose' || name === 'scoped') continue;
     guarded[name] = (...args: unknown[]): unknown => {
       for (const a of args) {
-        const p = pending.get(a as Tensor) ?? pendingConv.get(a as Tensor);
+        const p = pending.get(a as Tensor) ?? pendingConv.get(a as Tensor) ?? pendingProbs.get(a as Tensor);
         if (p) specRequire(false, { fn: name, what: `input from site '${p.site}'`, rule: 'reach the layer it was tapped for (it is not quantized yet)', got: `backend op '${name}'` });
       }
       return (f as (...a: unknown[]) => unknown)(...args);
     };
   }
+  const matmul = (a: Tensor, b: Tensor): Tensor => {
+    const pp = pendingProbs.get(a);
+    if (!pp) return (guarded.matmul as Backend['matmul'])(a, b);
+    pendingProbs.delete(a);
+    return residentScope(fast.runtime, () => fast.matmul(fakeQuantLnqFast(kernels, a, pp.t), b));
+  };
   const backend: Backend = {
     ...fast,
     ...(guarded as Partial<Backend>),
@@ -193,6 +209,7 @@ export function intQuantModel(target: QuantTarget, qm: QuantizedModel, fast: Fas
     linearGelu: (x, weight, bias) => run(x, weight, bias, true) ?? fast.linearGelu(x, weight, bias),
     conv2d: (x, weight, bias, attrs) => conv(x, weight, bias, attrs, false),
     conv2dGelu: (x, weight, bias, attrs) => conv(x, weight, bias, attrs, true),
+    matmul,
   };
-  return { enc: fq.enc, dec: fq.dec, tap, backend, integerLayers, fakeQuantLayers, pendingCount: () => pending.size + pendingConv.size };
+  return { enc: fq.enc, dec: fq.dec, tap, backend, integerLayers, fakeQuantLayers, pendingCount: () => pending.size + pendingConv.size + pendingProbs.size };
 }
