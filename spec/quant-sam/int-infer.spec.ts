@@ -263,8 +263,11 @@ function rangeQuantizedModel(): { qm: QuantizedModel; target: ReturnType<typeof 
     } else if (a.quantizer === 'hluq') {
       const span = r.max - r.min;
       acts[a.site] = { kind: 'hluq', params: { version: 'v4', bits: 4, g: 1 / 2, m: Math.fround(r.min), sLog: Math.fround(span / 8), sUni: Math.fround((span * 7) / 8 / 7) } };
+    } else if (a.quantizer === 'lnq') {
+      // LNQ probability sites (fake-quant on the wasm threshold kernel, inside matmul's scope on TinyViT)
+      acts[a.site] = { kind: 'lnq', params: { bits: 4, s: Math.fround(Math.min(1, Math.max(r.max, 1e-3))), alpha: 50 } };
     } else {
-      const p = qp(r.min, r.max); // LSQ sites; probability sites (LNQ / AGQ in the plan) get LSQ too — they stay fake-quant either way
+      const p = qp(r.min, r.max); // LSQ sites; AGQ probability sites get LSQ too — they stay fake-quant either way
       acts[a.site] = { kind: 'lsq', scale: p.scale, zeroPoint: p.zeroPoint, qmin: 0, qmax: 15 };
     }
   }
@@ -373,5 +376,37 @@ describe.skipIf(!hasDecoder)('conformance: integer inference vs the fake-quant p
     expect(() => im.backend.linear(x, W, im.enc[`${layer}.bias`])).toThrow(/come from its site tap/);
     const other = t2([3, W.shape[1]!], new Float32Array(3 * W.shape[1]!).fill(0.25));
     expect(Array.from(im.backend.linear(x, other, undefined).data)).toEqual(Array.from(fast.linear(x, other, undefined).data));
+  });
+
+  it('LSQ conv inputs and LNQ probabilities are quantized inside the consuming conv / matmul, bit-identical to tapping then calling the fast op; a pending input reaching any other op is refused', () => {
+    const { qm, target } = ctx;
+    const im = intQuantModel(target, qm, fast);
+    const fq = fakeQuantModel(target, qm);
+    const convSite = qm.plan.activations.find((a) => !a.feeds && qm.acts[a.site]?.kind === 'lsq' && a.site.endsWith('.in'))!;
+    const probsSite = Object.keys(qm.acts).find((s) => qm.acts[s]!.kind === 'lnq' && s.endsWith('.probs'))!;
+    expect(convSite).toBeDefined();
+    expect(probsSite).toBeDefined();
+    const layer = convSite.site.slice(0, -3);
+    const W = fq.enc[`${layer}.weight`]!;
+    const [O, Cg, kh, kw] = W.shape as [number, number, number, number];
+    const groups = Cg === 1 && O > 1 ? O : 1; // depthwise (local_conv) or dense
+    const C = Cg * groups;
+    const x = t2([1, C, 9, 9], Float32Array.from({ length: C * 81 }, (_, i) => 3 * Math.sin(i * 0.37)));
+    const attrs = { stride: [1, 1] as [number, number], padding: [kh >> 1, kw >> 1] as [number, number], dilation: [1, 1] as [number, number], groups };
+    const want = fast.conv2d(applyActQuant(x, qm.acts[convSite.site]!, false), W, fq.enc[`${layer}.bias`], attrs);
+    const got = im.backend.conv2d(im.tap(convSite.site, x), W, fq.enc[`${layer}.bias`], attrs);
+    expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    expect(im.pendingCount()).toBe(0);
+    // probabilities [Bw, heads, N, N] · v [Bw, heads, N, hd]
+    const P = t2([1, 2, 5, 5], Float32Array.from({ length: 50 }, (_, i) => ((i * 7) % 11) / 11));
+    const V = t2([1, 2, 5, 3], Float32Array.from({ length: 30 }, (_, i) => Math.cos(i)));
+    const wantP = fast.matmul(applyActQuant(P, qm.acts[probsSite]!, qm.plan.preset.referenceCompat), V);
+    const gotP = im.backend.matmul(im.tap(probsSite, P, V), V);
+    expect(Array.from(gotP.data)).toEqual(Array.from(wantP.data));
+    // a pending (unquantized) tensor must not reach another op
+    const pend = im.tap(convSite.site, x);
+    expect(() => im.backend.add(pend, pend)).toThrow(/reach the layer it was tapped for/);
+    const pendP = im.tap(probsSite, P, V);
+    expect(() => im.backend.permute(pendP, [0, 1, 3, 2])).toThrow(/reach the layer it was tapped for/);
   });
 });
