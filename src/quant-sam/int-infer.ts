@@ -2,16 +2,20 @@
  * Model-level integer inference of a `QuantizedModel` on the fast backend (issue 7): every planned
  * Linear whose input site is LSQ (uniform), CAG or HLUQ runs on the wasm integer GEMM
  * (src/quant-sam/int-layer.ts); everything else — LayerNorm, softmax and its LNQ / AGQ quantizer,
- * GELU, the convolutions and their input quantizers, decoder q/k/v output quantizers — stays the
- * fake-quant float path of `fakeQuantModel`.
+ * GELU, the convolutions and their input quantizers, decoder q/k/v output quantizers — computes the
+ * fake-quant float path of `fakeQuantModel` (LSQ and LNQ fake quantization on the wasm kernels of
+ * src/kernels/int-ops.ts, bit-identical to `quantTap`).
  *
  * Mechanism (no registry, no global state): a site tap and a Backend wrapper that share one closure.
  * At an integer site the tap does NOT fake-quantize; it returns a fresh tensor record aliasing the raw
  * input (zero-copy) and remembers it as "pending for layer L". The wrapper's `linear` / `linearGelu`
  * recognise a pending input by identity and the weight by its data array (the dequantized weight
- * `fakeQuantModel` put into the weight record), encode the raw input with the tap's own code function
- * and run the integer layer; any other call is delegated to the fast backend unchanged. An integer
- * layer reached without its pending input, or a pending input reaching another layer, is an error.
+ * `fakeQuantModel` put into the weight record), encode the raw input with the tap's own quantizer
+ * and run the integer layer. On TinyViT the same deferral applies to LSQ conv inputs (consumed by
+ * `conv2d` / `conv2dGelu`) and LNQ probabilities (consumed by `matmul`): the quantizer runs inside the
+ * consuming op's resident scope, so the quantized tensor never leaves wasm memory. Any other call is
+ * delegated to the fast backend unchanged. An integer layer reached without its pending input, or a
+ * pending input reaching any other op, is an error.
  */
 import { specRequire, type Tensor } from '../tensor';
 import type { FastBackend } from '../kernels/backend';

@@ -1,10 +1,11 @@
 /**
  * One quantized Linear layer on the fast backend's integer GEMM (docs/integer-datapath.md
  * "Model-level integer inference on the fast backend"): the float input is encoded to activation
- * codes once, straight into wasm memory, with the SAME code function the fake-quant tap uses
- * (`quantizeKernel` for LSQ / CAG, `hluqCodeKernel` for HLUQ); the codes are multiplied by the
- * prepacked integer weight codes with `gemmInt` (exact int32 accumulators, zero points corrected in
- * the kernel); the accumulators are rescaled once to float32 in float64 arithmetic.
+ * codes once, straight into wasm memory, by wasm kernels that reproduce the tap's code function
+ * exactly (src/kernels/int-ops.ts: `quantizeKernel`'s float ops for LSQ / CAG, the HLUQ threshold
+ * table derived from `hluqCodeKernel`); the codes are multiplied by the prepacked integer weight codes
+ * with `gemmInt` (exact int32 accumulators, zero points corrected in the kernel); the accumulators are
+ * rescaled (and the CAG / HLUQ groups combined) once to float32 in float64 arithmetic by a wasm kernel.
  *
  * Legend: x [M, K] float input (rows = all leading axes), q_x activation codes, W [N, K] weight codes
  * (per output row n: scale s_w[n], zero point zw[n]), W̃ = W − zw[n], acc int32 accumulator, b bias.
