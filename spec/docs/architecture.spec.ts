@@ -33,6 +33,7 @@ const EXCEPTIONS: Record<string, string[]> = {
   'src/io/checkpoint.ts': ['src/onnx'],
   'src/sam/sam-model.ts': ['src/io', 'src/onnx'],
   'src/ops/backend.ts': ['src/nn'], // the seam also carries nn's denseImagePe (reference) so the fast backend can cache it
+  'src/kernels/int-ops.ts': ['src/quant', 'src/int'], // fast quantizer kernels: tails and threshold tables come from the reference definitions
 };
 
 function files(dir: string): string[] {
