@@ -27,7 +27,7 @@ function naiveCounts(values: number[], edges: Float64Array): number[] {
 
 const report = (method: string, bits: number, all: number, sqnr: number): FidelityReport => ({
   method, bits, maskIoU: { box: all + 0.01, point: all - 0.01, all }, iouMAE: 0.05, embeddingSQNRdB: sqnr, embeddingCosine: 0.99,
-  layers: [{ name: 'patch_embed', sqnrDb: 30 }, { name: 'layers.1.blocks.0', sqnrDb: sqnr + 5 }, { name: 'neck', sqnrDb: sqnr }],
+  layers: [{ name: 'patch_embed', sqnrDb: 30 }, { name: 'layers.0.downsample', sqnrDb: sqnr + 7 }, { name: 'layers.1.blocks.0', sqnrDb: sqnr + 5 }, { name: 'neck', sqnrDb: sqnr }],
   images: [{ name: 'a.png', embeddingSQNRdB: sqnr, maskIoU: all, prompts: 3 }], seconds: 10,
 });
 const calibRec = (m: string, bits: number): CalibRecord => ({
@@ -162,6 +162,12 @@ describe('conformance: the results page', () => {
     expect(md).toContain('ahcq − rtn at W4: mIoU +0.200, embedding SQNR +3.00 dB');
     expect(md).toMatch(/Reduced to fit the time.*calibration on 2 of the 8 photos.*first 2 calibration images \(batches\).*3 of the 5 evaluation photos.*2×2 evaluation point grid/);
     expect(md).toContain('figures/hist-attention-probs.svg');
+  });
+  it('the analysis names the SQNR left after TinyViT\'s conv stage (same quantizers in every method) at the first bit width', () => {
+    const lines = md.split('\n').filter((l) => l.includes('after TinyViT\'s convolutional stage'));
+    expect(lines).toHaveLength(1);
+    // the W4 records: rtn 2 dB → layers.0.downsample 9 dB; ahcq 5 dB → 12 dB
+    expect(lines[0]).toMatch(/^\* W4: .* already 9\.0–12\.0 dB for all methods/);
   });
   it('the decoder diagnostics table has one row per model and names the CAG sites\' effect; Infinity prints as ∞', () => {
     const rows = [

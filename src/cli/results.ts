@@ -316,6 +316,12 @@ export function resultsMarkdown(calibs: readonly CalibRecord[], evals: readonly 
       }
       if (enc.length > 1) L.push(`* ${m} W${b}: encoder SQNR goes from ${enc[0]!.sqnrDb.toFixed(1)} dB (${enc[0]!.name}) to ${enc[enc.length - 1]!.sqnrDb.toFixed(1)} dB (${enc[enc.length - 1]!.name}); the largest single drop is ${worst.drop.toFixed(1)} dB at ${worst.name}.`);
     }
+    // the TinyViT conv stage (MBConv; per-tensor LSQ in every method): how much is lost before any method component applies
+    const stage0 = at(b).map(({ m, r }) => ({ m, l: r.layers.find((l) => l.name === 'layers.0.downsample') })).filter((x) => x.l && Number.isFinite(x.l.sqnrDb));
+    if (stage0.length > 1) {
+      const v = stage0.map((x) => x.l!.sqnrDb);
+      L.push(`* W${b}: after TinyViT's convolutional stage (layers.0, MBConv blocks, per-tensor LSQ inputs in every method) the SQNR is already ${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)} dB for all methods; the method components (CAG, HLUQ, LNQ/AGQ, ACNR, BIG) act only on the attention stages and the decoder, after that loss.`);
+    }
   }
   for (const b of bitsSeen) {
     const P = at(b).find((x) => x.m === 'ptq4sam')?.r;
