@@ -5,7 +5,7 @@
  * SQNR table (encoder stage/block outputs, decoder block outputs) showing where the damage enters.
  * The FP32 pass runs once per photo and is shared by every model evaluated.
  */
-import { type Tensor } from '../tensor';
+import { clone, type Tensor } from '../tensor';
 import type { Backend } from '../ops/backend';
 import { accumulateSqnr, cosineSimilarity, maskIoU, sqnrDb, type SqnrAccumulator } from './metrics';
 import { fakeQuantModel, type QuantizedModel } from './pipeline';
@@ -96,7 +96,7 @@ export function evaluateModels(target: QuantTarget, models: readonly QuantizedMo
     // FP32 pass: embedding, named intermediates, masks
     const fpLayers = new Map<string, Tensor>();
     const keepLayer = (n: string, t: Tensor): void => {
-      if (LAYER_RE.test(n)) fpLayers.set(n, t);
+      if (LAYER_RE.test(n)) fpLayers.set(n, clone(t)); // copied: without a tap the pass may run resident, and an observed tensor is valid only during the call
     };
     const embFp = runEncoder(target, target.encoderWeights, img.input, undefined, keepLayer, opts.backend);
     const fpOut = target.decoderWeights

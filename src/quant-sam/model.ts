@@ -75,12 +75,15 @@ export function runEncoder(
       x,
       weights as TinyViTWeights,
       arch.cfg,
-      {
-        observe,
-        linearInput: (name, t) => tap(`${name}.in`, t),
-        convInput: (name, t) => tap(`${name}.in`, t),
-        attnProbs: (name, p, v) => tap(`${name}.probs`, p, v),
-      },
+      // no tap: no transform hooks, so a resident-capable backend runs its fast (scoped) path
+      tap === identityTap
+        ? { observe }
+        : {
+          observe,
+          linearInput: (name, t) => tap(`${name}.in`, t),
+          convInput: (name, t) => tap(`${name}.in`, t),
+          attnProbs: (name, p, v) => tap(`${name}.probs`, p, v),
+        },
       backend,
     );
   }
