@@ -175,22 +175,27 @@ function stridedCopy(src: AnyArray, base: number, sizes: number[], strides: numb
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) rows *= sizes[d]!;
   const pos = new Array<number>(rank).fill(0);
-  let s = base;
-  let o = outBase;
+  const c = { s: base, o: outBase };
   const same = src.constructor === out.constructor;
   for (let r = 0; r < rows; r++) {
+    const s = c.s, o = c.o;
     if (sL === 1 && oL === 1 && same && L >= 64) (out as Float32Array).set((src as Float32Array).subarray(s, s + L), o);
     else if (sL === 1 && oL === 1) for (let j = 0; j < L; j++) out[o + j] = src[s + j]!;
     else for (let j = 0; j < L; j++) out[o + j * oL] = src[s + j * sL]!;
-    for (let d = rank - 2; d >= 0; d--) {
-      pos[d]!++;
-      s += strides[d]!;
-      o += outStrides[d]!;
-      if (pos[d]! < sizes[d]!) break;
-      s -= strides[d]! * sizes[d]!;
-      o -= outStrides[d]! * sizes[d]!;
-      pos[d] = 0;
-    }
+    advanceOdometer(pos, rank - 2, sizes, strides, outStrides, c);
+  }
+}
+
+/** Step an odometer over axes 0..top (innermost = top) and move the source / output offsets `c` with it. */
+function advanceOdometer(pos: number[], top: number, sizes: number[], strides: number[], outStrides: number[], c: { s: number; o: number }): void {
+  for (let d = top; d >= 0; d--) {
+    pos[d]!++;
+    c.s += strides[d]!;
+    c.o += outStrides[d]!;
+    if (pos[d]! < sizes[d]!) return;
+    c.s -= strides[d]! * sizes[d]!;
+    c.o -= outStrides[d]! * sizes[d]!;
+    pos[d] = 0;
   }
 }
 
@@ -210,9 +215,9 @@ function blockedTranspose(src: AnyArray, base: number, sizes: number[], strides:
   let outer = 1;
   for (let d = 0; d < rank - 2; d++) outer *= sizes[d]!;
   const pos = new Array<number>(Math.max(rank - 2, 0)).fill(0);
-  let s = base;
-  let o = outBase;
+  const c = { s: base, o: outBase };
   for (let q = 0; q < outer; q++) {
+    const s = c.s, o = c.o;
     for (let i0 = 0; i0 < R; i0 += TILE) {
       const i1 = Math.min(R, i0 + TILE);
       for (let j0 = 0; j0 < L; j0 += TILE) {
@@ -224,15 +229,7 @@ function blockedTranspose(src: AnyArray, base: number, sizes: number[], strides:
         }
       }
     }
-    for (let d = rank - 3; d >= 0; d--) {
-      pos[d]!++;
-      s += strides[d]!;
-      o += outStrides[d]!;
-      if (pos[d]! < sizes[d]!) break;
-      s -= strides[d]! * sizes[d]!;
-      o -= outStrides[d]! * sizes[d]!;
-      pos[d] = 0;
-    }
+    advanceOdometer(pos, rank - 3, sizes, strides, outStrides, c);
   }
 }
 
