@@ -3,41 +3,13 @@ import fc from 'fast-check';
 import { conditionNumber, conditionOf, singularValues, svd, type Svd } from '../../src/linalg/svd';
 import { SpecError, createRng, tensor, type Tensor } from '../../src/tensor';
 import { composeMatrix, gaussianMatrix, matrixWithSpectrum } from '../arbitraries/matrices';
+import { maxAbs, orthoError, reconstructionError } from './svd-checks';
 
 // Tolerances. Every matrix below has max|A| ≈ 1–10 and dimensions ≤ 12 (arbitraries) or 40 (tables).
 // fp64 one-sided Jacobi is backward stable: ‖A − UΣVᵀ‖ ≲ c·n·ε·‖A‖ and |UᵀU − I| ≲ c·√m·ε, so
 // 1e-12 relative (≈ 4500 ε) leaves a wide margin for these sizes without hiding real errors (a wrong
 // rotation gives O(1) errors).
 const REL = 1e-12;
-
-function maxAbs(d: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < d.length; i++) s = Math.max(s, Math.abs(d[i]!));
-  return s;
-}
-
-/** max |A − U diag(s) Vᵀ| by a naive triple loop. */
-function reconstructionError(a: Tensor<'float64'> | Tensor<'float32'>, d: Svd): number {
-  let e = 0;
-  for (let i = 0; i < d.m; i++) for (let j = 0; j < d.n; j++) {
-    let s = 0;
-    for (let k = 0; k < d.r; k++) s += d.u.data[i * d.r + k]! * d.s[k]! * d.v.data[j * d.r + k]!;
-    e = Math.max(e, Math.abs(a.data[i * d.n + j]! - s));
-  }
-  return e;
-}
-
-/** max |QᵀQ − I| for Q [rows, r]. */
-function orthoError(q: Tensor<'float64'>): number {
-  const [rows, r] = q.shape as [number, number];
-  let e = 0;
-  for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += q.data[i * r + a]! * q.data[i * r + b]!;
-    e = Math.max(e, Math.abs(s - (a === b ? 1 : 0)));
-  }
-  return e;
-}
 
 function m64(rows: number, cols: number, v: number[]): Tensor<'float64'> {
   return tensor([rows, cols], Float64Array.from(v), 'float64');
