@@ -2,7 +2,7 @@
  * Naive checks of an SVD shared by the Jacobi and Gram SVD specs (they share no code with src/linalg).
  */
 import type { Svd } from '../../src/linalg/svd';
-import type { Tensor } from '../../src/tensor';
+import { tensor, type Tensor } from '../../src/tensor';
 
 /** max |dᵢ|. */
 export function maxAbs(d: ArrayLike<number>): number {
@@ -33,3 +33,19 @@ export function orthoError(q: Tensor<'float64'>): number {
   }
   return e;
 }
+
+/** A [rows, cols] float64 matrix from row-major values. */
+export function m64(rows: number, cols: number, v: number[]): Tensor<'float64'> {
+  return tensor([rows, cols], Float64Array.from(v), 'float64');
+}
+
+/** Small matrices with known singular values (descending), for both SVDs' edge-case tables. */
+export const SVD_EDGE_CASES: [string, Tensor<'float64'>, number[]][] = [
+  ['1×1', m64(1, 1, [-3]), [3]],
+  ['1×n row', m64(1, 3, [3, 0, 4]), [5]],
+  ['n×1 column', m64(3, 1, [0, -6, 8]), [10]],
+  ['zero matrix', m64(2, 3, [0, 0, 0, 0, 0, 0]), [0, 0]],
+  ['diagonal, unsorted', m64(3, 3, [1, 0, 0, 0, 3, 0, 0, 0, 2]), [3, 2, 1]],
+  ['rank 1 (outer product)', m64(3, 2, [1, 2, 2, 4, 3, 6]), [Math.sqrt(14) * Math.sqrt(5), 0]],
+  ['repeated singular values (orthogonal 2×2)', m64(2, 2, [0, 1, 1, 0]), [1, 1]],
+];

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { svd, svdGram, type Svd } from '../../src/linalg/svd';
 import { SpecError, createRng, tensor, type Tensor } from '../../src/tensor';
 import { composeMatrix, gaussianMatrix, matrixWithSpectrum } from '../arbitraries/matrices';
-import { maxAbs, orthoError, reconstructionError } from './svd-checks';
+import { m64, maxAbs, orthoError, reconstructionError, SVD_EDGE_CASES } from './svd-checks';
 
 const REL = 1e-12;
 const V_ORTHO = 1e-11;
@@ -27,19 +27,9 @@ function orthoErrors(d: Svd): { eig: number; other: number } {
   return { eig: orthoError(wide ? d.u : d.v), other: orthoError(wide ? d.v : d.u) };
 }
 
-function m64(rows: number, cols: number, v: number[]): Tensor<'float64'> {
-  return tensor([rows, cols], Float64Array.from(v), 'float64');
-}
-
 describe('svdGram — edge cases', () => {
   it.each([
-    ['1×1', m64(1, 1, [-3]), [3]],
-    ['1×n row', m64(1, 3, [3, 0, 4]), [5]],
-    ['n×1 column', m64(3, 1, [0, -6, 8]), [10]],
-    ['zero matrix', m64(2, 3, [0, 0, 0, 0, 0, 0]), [0, 0]],
-    ['diagonal, unsorted', m64(3, 3, [1, 0, 0, 0, 3, 0, 0, 0, 2]), [3, 2, 1]],
-    ['rank 1 (outer product)', m64(3, 2, [1, 2, 2, 4, 3, 6]), [Math.sqrt(14) * Math.sqrt(5), 0]],
-    ['repeated singular values (orthogonal 2×2)', m64(2, 2, [0, 1, 1, 0]), [1, 1]],
+    ...SVD_EDGE_CASES,
     ['already tridiagonal Gram (diagonal 4×4)', m64(4, 4, [4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 2]), [4, 3, 2, 1]],
   ])('%s', (_name, a, expected) => {
     const d = svdGram(a);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { conditionNumber, conditionOf, singularValues, svd, type Svd } from '../../src/linalg/svd';
 import { SpecError, createRng, tensor, type Tensor } from '../../src/tensor';
 import { composeMatrix, gaussianMatrix, matrixWithSpectrum } from '../arbitraries/matrices';
-import { maxAbs, orthoError, reconstructionError } from './svd-checks';
+import { m64, maxAbs, orthoError, reconstructionError, SVD_EDGE_CASES } from './svd-checks';
 
 // Tolerances. Every matrix below has max|A| ≈ 1–10 and dimensions ≤ 12 (arbitraries) or 40 (tables).
 // fp64 one-sided Jacobi is backward stable: ‖A − UΣVᵀ‖ ≲ c·n·ε·‖A‖ and |UᵀU − I| ≲ c·√m·ε, so
@@ -11,19 +11,9 @@ import { maxAbs, orthoError, reconstructionError } from './svd-checks';
 // rotation gives O(1) errors).
 const REL = 1e-12;
 
-function m64(rows: number, cols: number, v: number[]): Tensor<'float64'> {
-  return tensor([rows, cols], Float64Array.from(v), 'float64');
-}
-
 describe('svd — edge cases', () => {
   it.each([
-    ['1×1', m64(1, 1, [-3]), [3]],
-    ['1×n row', m64(1, 3, [3, 0, 4]), [5]],
-    ['n×1 column', m64(3, 1, [0, -6, 8]), [10]],
-    ['zero matrix', m64(2, 3, [0, 0, 0, 0, 0, 0]), [0, 0]],
-    ['diagonal, unsorted', m64(3, 3, [1, 0, 0, 0, 3, 0, 0, 0, 2]), [3, 2, 1]],
-    ['rank 1 (outer product)', m64(3, 2, [1, 2, 2, 4, 3, 6]), [Math.sqrt(14) * Math.sqrt(5), 0]],
-    ['repeated singular values (orthogonal 2×2)', m64(2, 2, [0, 1, 1, 0]), [1, 1]],
+    ...SVD_EDGE_CASES,
   ])('%s', (_name, a, expected) => {
     const d = svd(a);
     expect(d.r).toBe(Math.min(a.shape[0]!, a.shape[1]!));
